@@ -1,0 +1,23 @@
+# Every dependency is a Debian 12 package (tools/setup.sh installs them).
+find_package(Boost 1.74 REQUIRED COMPONENTS context)
+find_package(fmt REQUIRED)
+find_package(GTest REQUIRED)
+find_package(rapidcheck REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(zstd REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+pkg_check_modules(SNAPPY REQUIRED IMPORTED_TARGET snappy)
+if(SEEDLOG_BENCH)
+  find_package(benchmark REQUIRED)
+endif()
+
+# rapidcheck's GoogleTest glue ships as headers only in Debian's package.
+if(NOT TARGET rapidcheck_gtest)
+  add_library(rapidcheck_gtest INTERFACE)
+  target_link_libraries(rapidcheck_gtest INTERFACE rapidcheck GTest::gtest)
+endif()

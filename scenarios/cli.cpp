@@ -1,0 +1,249 @@
+// seedlog: the command line. Subcommands: run, sweep, determinism, list.
+// Exit codes: 0 pass, 1 safety violation, 2 usage or bad input, 3 liveness failure, 4 crash,
+// 5 nondeterminism (docs/cli.md).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "scenarios/scenario.hpp"
+#include "scenarios/sweep.hpp"
+#include "sim/random.hpp"
+#include "sim/trace.hpp"
+
+namespace seedlog::scenarios {
+namespace {
+
+constexpr int kUsage = static_cast<int>(Verdict::usage);
+
+struct SeedRange {
+  uint64_t first = 0;
+  uint64_t last = 0;
+};
+
+std::optional<SeedRange> parse_seed_range(const std::string& text) {
+  const size_t dots = text.find("..");
+  if (dots == std::string::npos) {
+    auto one = sim::parse_seed(text);
+    if (!one) return std::nullopt;
+    return SeedRange{*one, *one};
+  }
+  auto a = sim::parse_seed(text.substr(0, dots));
+  auto b = sim::parse_seed(text.substr(dots + 2));
+  if (!a || !b || *a > *b) return std::nullopt;
+  return SeedRange{*a, *b};
+}
+
+std::string self_exe(const char* argv0) {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) return std::string(buf, static_cast<size_t>(n));
+  return argv0;
+}
+
+const ScenarioInfo* require_scenario(const std::string& name) {
+  const ScenarioInfo* s = find_scenario(name);
+  if (s == nullptr) {
+    std::string known;
+    for (const auto& i : all_scenarios()) known += (known.empty() ? "" : ", ") + i.name;
+    std::fprintf(stderr, "seedlog: unknown scenario '%s' (known: %s)\n", name.c_str(), known.c_str());
+  }
+  return s;
+}
+
+struct RunArgs {
+  std::string scenario = "echo-fifo";
+  std::string seed = "0";
+  bool json = false;
+  bool check_determinism = false;
+  std::string trace_text;
+  std::string trace_jsonl;
+};
+
+int cmd_run(const RunArgs& a) {
+  const ScenarioInfo* s = require_scenario(a.scenario);
+  if (s == nullptr) return kUsage;
+  auto seed = sim::parse_seed(a.seed);
+  if (!seed) {
+    std::fprintf(stderr, "seedlog run: --seed '%s' is not a seed (a number, 0x-hex, or a 40-digit git hash)\n",
+                 a.seed.c_str());
+    return kUsage;
+  }
+  std::ofstream text_out, json_out;
+  std::unique_ptr<sim::TextSink> text_sink;
+  std::unique_ptr<sim::JsonLinesSink> json_sink;
+  if (!a.trace_text.empty()) {
+    text_out.open(a.trace_text);
+    if (!text_out) return std::fprintf(stderr, "seedlog run: cannot write %s\n", a.trace_text.c_str()), kUsage;
+    text_sink = std::make_unique<sim::TextSink>(text_out);
+  }
+  if (!a.trace_jsonl.empty()) {
+    json_out.open(a.trace_jsonl);
+    if (!json_out) return std::fprintf(stderr, "seedlog run: cannot write %s\n", a.trace_jsonl.c_str()), kUsage;
+    json_sink = std::make_unique<sim::JsonLinesSink>(json_out);
+  }
+  RunSettings settings;
+  settings.check_determinism = a.check_determinism;
+  settings.attach = [&](sim::World& w) {
+    if (text_sink) w.trace().add_sink(text_sink.get());
+    if (json_sink) w.trace().add_sink(json_sink.get());
+  };
+  const RunReport r = run_scenario(*s, *seed, settings);
+  if (a.json) {
+    std::printf("%s\n", r.to_json().c_str());
+  } else {
+    std::printf("scenario %s, seed %llu\n", r.scenario.c_str(), static_cast<unsigned long long>(r.seed));
+    for (const auto& [k, v] : r.options) std::printf("  %-34s %s\n", k.c_str(), v.c_str());
+    std::printf("verdict: %s%s%s\n", std::string(to_string(r.judgement.verdict)).c_str(),
+                r.judgement.property.empty() ? "" : (" (" + r.judgement.property + ")").c_str(),
+                r.judgement.detail.empty() ? "" : (": " + r.judgement.detail).c_str());
+    std::printf("simulated %s in %.3fs wall, %llu events, trace hash %016llx\n",
+                sim::to_string(sim::Duration::ns(r.sim_ns)).c_str(), r.wall_s,
+                static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.trace_hash));
+    if (r.judgement.verdict != Verdict::pass) {
+      std::printf("reproduce: seedlog run --scenario %s --seed %llu\n", r.scenario.c_str(),
+                  static_cast<unsigned long long>(r.seed));
+    }
+  }
+  return static_cast<int>(r.judgement.verdict);
+}
+
+struct SweepArgs {
+  std::string scenario = "echo-fifo";
+  std::string seeds = "1..100";
+  int jobs = 0;
+  std::string out;
+  bool determinism = false;
+  double time_limit_s = 300;
+  uint64_t memory_limit_mb = 4096;
+  std::string shard;
+};
+
+std::optional<std::pair<uint64_t, uint64_t>> parse_shard(const std::string& text) {
+  const size_t slash = text.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  auto k = sim::parse_seed(text.substr(0, slash));
+  auto n = sim::parse_seed(text.substr(slash + 1));
+  if (!k || !n || *n == 0 || *k >= *n) return std::nullopt;
+  return std::pair{*k, *n};
+}
+
+int cmd_sweep(const SweepArgs& a, const char* argv0) {
+  if (require_scenario(a.scenario) == nullptr) return kUsage;
+  auto range = parse_seed_range(a.seeds);
+  if (!range) {
+    std::fprintf(stderr, "seedlog sweep: --seeds '%s' is not a range like 1..1000\n", a.seeds.c_str());
+    return kUsage;
+  }
+  SweepOptions o;
+  o.scenario = a.scenario;
+  o.first_seed = range->first;
+  o.last_seed = range->last;
+  o.jobs = a.jobs > 0 ? a.jobs : std::max(1u, std::thread::hardware_concurrency());
+  o.out_path = a.out;
+  o.determinism = a.determinism;
+  o.time_limit_s = a.time_limit_s;
+  o.memory_limit_mb = a.memory_limit_mb;
+  o.self_exe = self_exe(argv0);
+  std::string shard = a.shard;
+  // On a cluster engine the shard index comes from the environment (the total still from --shard).
+  for (const char* var : {"SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"}) {
+    const char* v = std::getenv(var);
+    if (v != nullptr && !shard.empty() && shard.find('/') != std::string::npos && shard.front() == '/') {
+      shard = std::string(v) + shard;
+    }
+  }
+  if (!shard.empty()) {
+    auto s = parse_shard(shard);
+    if (!s) {
+      std::fprintf(stderr, "seedlog sweep: --shard '%s' is not K/N with K < N\n", a.shard.c_str());
+      return kUsage;
+    }
+    o.shard_index = s->first;
+    o.shard_count = s->second;
+  }
+  return run_sweep(o);
+}
+
+int cmd_list(const std::string& what) {
+  if (what == "scenarios") {
+    for (const auto& s : all_scenarios()) std::printf("%-20s %s\n", s.name.c_str(), s.description.c_str());
+    return 0;
+  }
+  std::fprintf(stderr, "seedlog list: unknown list '%s' (known: scenarios)\n", what.c_str());
+  return kUsage;
+}
+
+}  // namespace
+}  // namespace seedlog::scenarios
+
+int main(int argc, char** argv) {
+  using namespace seedlog::scenarios;
+  CLI::App app{"seedlog: deterministic simulation testing for a Kafka-style distributed log"};
+  app.require_subcommand(1);
+
+  RunArgs run;
+  auto* run_cmd = app.add_subcommand("run", "Run one seed of a scenario and print the verdict");
+  run_cmd->add_option("--scenario", run.scenario, "Scenario name (see: seedlog list scenarios)")->capture_default_str();
+  run_cmd->add_option("--seed", run.seed, "Seed: a number, 0x-hex, or a 40-hex-digit git hash")->capture_default_str();
+  run_cmd->add_flag("--json", run.json, "Print the result as one JSON line");
+  run_cmd->add_flag("--check-determinism", run.check_determinism, "Re-run the seed and compare trace hashes");
+  run_cmd->add_option("--trace-text", run.trace_text, "Write the readable trace to this file");
+  run_cmd->add_option("--trace-jsonl", run.trace_jsonl, "Write the trace as JSON Lines to this file");
+
+  SweepArgs sweep;
+  auto* sweep_cmd = app.add_subcommand("sweep", "Run many seeds in worker processes, with progress and a summary");
+  sweep_cmd->add_option("--scenario", sweep.scenario, "Scenario name")->capture_default_str();
+  sweep_cmd->add_option("--seeds", sweep.seeds, "Seed range A..B (inclusive)")->capture_default_str();
+  sweep_cmd->add_option("-j,--jobs", sweep.jobs, "Worker processes (default: all cores)")->check(CLI::NonNegativeNumber);
+  sweep_cmd->add_option("--out", sweep.out, "Append one JSON line per seed to this file (and resume from it)");
+  sweep_cmd->add_flag("--determinism", sweep.determinism, "Re-run every seed and compare trace hashes");
+  sweep_cmd->add_option("--time-limit", sweep.time_limit_s, "Wall seconds per seed before it counts as a hang")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  sweep_cmd->add_option("--memory-limit-mb", sweep.memory_limit_mb, "Address-space limit per worker")
+      ->check(CLI::Range(uint64_t{64}, uint64_t{1} << 30))->capture_default_str();
+  sweep_cmd->add_option("--shard", sweep.shard,
+                        "K/N: run the K-th of N interleaved shards (/N takes K from SLURM_ARRAY_TASK_ID or "
+                        "JOB_COMPLETION_INDEX)");
+
+  SweepArgs det;
+  det.determinism = true;
+  auto* det_cmd = app.add_subcommand("determinism", "Run each seed twice and compare trace hashes");
+  det_cmd->add_option("--scenario", det.scenario, "Scenario name")->capture_default_str();
+  det_cmd->add_option("--seeds", det.seeds, "Seed range A..B")->capture_default_str();
+  det_cmd->add_option("-j,--jobs", det.jobs, "Worker processes (default: all cores)");
+
+  std::string list_what = "scenarios";
+  auto* list_cmd = app.add_subcommand("list", "List scenarios");
+  list_cmd->add_option("what", list_what, "scenarios")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return static_cast<int>(Verdict::usage);
+  }
+  try {
+    if (*run_cmd) return cmd_run(run);
+    if (*sweep_cmd) return cmd_sweep(sweep, argv[0]);
+    if (*det_cmd) return cmd_sweep(det, argv[0]);
+    if (*list_cmd) return cmd_list(list_what);
+  } catch (const seedlog::ConfigError& e) {
+    std::fprintf(stderr, "seedlog: bad configuration: %s\n", e.what());
+    return static_cast<int>(Verdict::usage);
+  }
+  return static_cast<int>(Verdict::usage);
+}

@@ -1,0 +1,68 @@
+// Scenarios: what a run is (cluster, workload, nemesis, duration, properties) and how it is judged.
+//
+// A scenario builds a world for a seed, runs it, and judges it. The runner owns the loop so that
+// every scenario gets the same treatment: options printed with the seed, determinism probing,
+// crash capture, verdicts mapped to exit codes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/determinism.hpp"
+#include "sim/world.hpp"
+
+namespace seedlog::scenarios {
+
+// Exit codes of the CLI, one per verdict (documented in docs/cli.md).
+enum class Verdict : int { pass = 0, safety = 1, usage = 2, liveness = 3, crash = 4, nondeterministic = 5 };
+std::string_view to_string(Verdict v);
+
+struct Judgement {
+  Verdict verdict = Verdict::pass;
+  std::string property;  // which property failed ("" on pass)
+  std::string detail;    // what, where, when
+};
+
+class ScenarioRun {
+ public:
+  virtual ~ScenarioRun() = default;
+  virtual sim::WorldOptions world_options(uint64_t seed) = 0;
+  // Adds nodes, workload and nemesis to the world.
+  virtual void setup(sim::World& world) = 0;
+  virtual sim::Duration duration() const = 0;
+  // Called after the run (unless it crashed) to check the properties.
+  virtual Judgement judge(sim::World& world, const sim::RunResult& result) = 0;
+};
+
+struct ScenarioInfo {
+  std::string name;
+  std::string description;
+  std::function<std::unique_ptr<ScenarioRun>()> make;
+};
+
+const std::vector<ScenarioInfo>& all_scenarios();
+const ScenarioInfo* find_scenario(std::string_view name);
+
+struct RunReport {
+  std::string scenario;
+  uint64_t seed = 0;
+  Judgement judgement;
+  int64_t sim_ns = 0;
+  uint64_t events = 0;
+  uint64_t trace_hash = 0;
+  double wall_s = 0;
+  std::vector<std::pair<std::string, std::string>> options;
+  std::string to_json() const;
+};
+
+struct RunSettings {
+  bool check_determinism = false;
+  std::function<void(sim::World&)> attach;  // extra observers (trace sinks) before the run
+};
+
+RunReport run_scenario(const ScenarioInfo& scenario, uint64_t seed, const RunSettings& settings = {});
+
+}  // namespace seedlog::scenarios
