@@ -1,0 +1,236 @@
+#include "broker/net/rpc.hpp"
+
+#include <deque>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace seedlog::broker {
+
+namespace proto = seedlog::protocol;
+
+std::string_view to_string(RpcErrc e) {
+  switch (e) {
+    case RpcErrc::connect_failed: return "connect failed";
+    case RpcErrc::timeout: return "request timed out";
+    case RpcErrc::disconnected: return "disconnected";
+    case RpcErrc::bad_response: return "bad response";
+  }
+  return "?";
+}
+
+std::string RpcError::to_string() const {
+  return detail.empty() ? std::string(broker::to_string(code)) : fmt::format("{}: {}", broker::to_string(code), detail);
+}
+
+namespace {
+
+// Reassembles frames from a connection's byte stream.
+class FrameReader {
+ public:
+  FrameReader(sim::Connection& conn, size_t max_frame_bytes) : conn_(conn), max_(max_frame_bytes) {}
+
+  // The next whole frame; an error when the connection ends or the framing is broken.
+  std::variant<sim::Bytes, std::string> next() {
+    while (true) {
+      if (!buffer_.empty()) {
+        auto size = proto::frame_size(buffer_, max_);
+        if (!size.ok()) return "bad frame: " + size.error().to_string();
+        if (size.value()) {
+          const size_t n = *size.value();
+          if (n == buffer_.size()) return std::move(buffer_);  // the common case: one segment, one frame
+          sim::Bytes frame(buffer_.begin(), buffer_.begin() + static_cast<ptrdiff_t>(n));
+          buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<ptrdiff_t>(n));
+          return frame;
+        }
+      }
+      auto segment = conn_.recv();
+      if (!segment.ok()) return std::string(sim::to_string(segment.error()));
+      if (buffer_.empty()) buffer_ = std::move(segment.value());
+      else buffer_.insert(buffer_.end(), segment->begin(), segment->end());
+    }
+  }
+
+ private:
+  sim::Connection& conn_;
+  size_t max_;
+  sim::Bytes buffer_;
+};
+
+}  // namespace
+
+// --- server --------------------------------------------------------------------------------------
+
+struct RpcServer::State {
+  sim::Env& env;
+  RequestHandler handler;
+  RpcServerOptions options;
+  sim::Listener listener;
+  bool stopped = false;
+  std::vector<std::weak_ptr<sim::Connection>> connections;
+};
+
+namespace {
+
+void serve_connection(const std::shared_ptr<RpcServer::State>& st, std::shared_ptr<sim::Connection> conn);
+
+}  // namespace
+
+RpcServer::RpcServer(sim::Env& env, sim::Port port, RequestHandler handler, RpcServerOptions options)
+    : state_(std::make_shared<State>(State{env, std::move(handler), options, sim::Listener(), false, {}})) {
+  auto listener = env.listen(port);
+  if (!listener.ok()) return;
+  state_->listener = std::move(listener.value());
+  listening_ = true;
+  auto st = state_;
+  env.spawn(fmt::format("rpc-accept:{}", port), [st] {
+    while (!st->stopped) {
+      auto conn = st->listener.accept();
+      if (!conn.ok()) return;
+      auto shared = std::make_shared<sim::Connection>(std::move(conn.value()));
+      st->connections.push_back(shared);
+      st->env.spawn("rpc-serve", [st, shared] { serve_connection(st, shared); });
+    }
+  });
+}
+
+RpcServer::~RpcServer() {
+  state_->stopped = true;
+  state_->listener.close();
+  for (auto& weak : state_->connections) {
+    if (auto c = weak.lock()) c->close();
+  }
+}
+
+namespace {
+
+void serve_connection(const std::shared_ptr<RpcServer::State>& st, std::shared_ptr<sim::Connection> conn) {
+  FrameReader reader(*conn, st->options.max_frame_bytes);
+  const Peer peer{conn->peer_node(), conn->peer_port()};
+  while (!st->stopped) {
+    auto frame = reader.next();
+    if (std::holds_alternative<std::string>(frame)) return;
+    const sim::Bytes& bytes = std::get<sim::Bytes>(frame);
+    auto request = proto::decode_request(bytes, st->options.max_frame_bytes);
+    if (!request.ok()) {
+      // Kafka answers an ApiVersions it cannot read with its v0 refusal; anything else it cannot
+      // read ends the connection.
+      auto header = proto::peek_request_header(bytes, st->options.max_frame_bytes);
+      if (header.ok() && header->api_key == proto::ApiKey::api_versions) {
+        (void)conn->send(proto::encode_response(proto::unsupported_api_versions_response(header->correlation_id)));
+        continue;
+      }
+      conn->close();
+      return;
+    }
+    proto::Response response = st->handler(request.value(), peer);
+    if (st->stopped) return;  // the handler may have blocked while the server went away
+    response.header.correlation_id = request->header.correlation_id;
+    if (!conn->send(proto::encode_response(response)).ok()) return;
+  }
+}
+
+}  // namespace
+
+// --- client --------------------------------------------------------------------------------------
+
+struct RpcClient::Conn {
+  struct Pending {
+    int32_t correlation;
+    proto::ApiKey api_key;
+    int16_t version;
+    sim::Promise<RpcResult<proto::Response>> promise;
+  };
+  sim::Connection conn;
+  std::deque<Pending> in_flight;
+  bool broken = false;
+
+  void fail_all(RpcErrc code, const std::string& detail) {
+    broken = true;
+    conn.close();
+    auto pending = std::move(in_flight);
+    in_flight.clear();
+    for (auto& p : pending) p.promise.set(RpcError{code, detail});
+  }
+};
+
+RpcClient::RpcClient(sim::Env& env, RpcClientOptions options) : env_(env), options_(std::move(options)) {}
+
+RpcClient::~RpcClient() {
+  for (auto& [key, c] : conns_) c->fail_all(RpcErrc::disconnected, "client closed");
+}
+
+void RpcClient::disconnect(sim::NodeId node, sim::Port port) {
+  auto it = conns_.find({node.value(), port});
+  if (it == conns_.end()) return;
+  it->second->fail_all(RpcErrc::disconnected, "closed by the client");
+  conns_.erase(it);
+}
+
+std::shared_ptr<RpcClient::Conn> RpcClient::connection(sim::NodeId node, sim::Port port, RpcError& error) {
+  auto it = conns_.find({node.value(), port});
+  if (it != conns_.end() && !it->second->broken) return it->second;
+  auto connected = env_.connect(node, port, options_.connect_timeout);
+  // The world moved on while connecting: another task may have connected meanwhile.
+  it = conns_.find({node.value(), port});
+  if (it != conns_.end() && !it->second->broken) return it->second;
+  if (!connected.ok()) {
+    error = RpcError{RpcErrc::connect_failed, fmt::format("node {} port {}: {}", node, port, sim::to_string(connected.error()))};
+    return nullptr;
+  }
+  auto c = std::make_shared<Conn>();
+  c->conn = std::move(connected.value());
+  conns_[{node.value(), port}] = c;
+  const size_t max_frame = options_.max_frame_bytes;
+  env_.spawn(fmt::format("rpc-read:{}:{}", node, port), [c, max_frame] {
+    FrameReader reader(c->conn, max_frame);
+    while (!c->broken) {
+      auto frame = reader.next();
+      if (std::holds_alternative<std::string>(frame)) return c->fail_all(RpcErrc::disconnected, std::get<std::string>(frame));
+      if (c->in_flight.empty()) return c->fail_all(RpcErrc::bad_response, "a response nobody asked for");
+      Conn::Pending p = std::move(c->in_flight.front());
+      c->in_flight.pop_front();
+      auto response = proto::decode_response(std::get<sim::Bytes>(frame), p.api_key, p.version, max_frame);
+      if (!response.ok()) {
+        p.promise.set(RpcError{RpcErrc::bad_response, response.error().to_string()});
+        return c->fail_all(RpcErrc::disconnected, "a response did not decode");
+      }
+      if (response->header.correlation_id.value() != p.correlation) {
+        p.promise.set(RpcError{RpcErrc::bad_response, "correlation id out of order"});
+        return c->fail_all(RpcErrc::disconnected, "responses out of order");
+      }
+      p.promise.set(std::move(response.value()));
+    }
+  });
+  return c;
+}
+
+RpcResult<proto::Response> RpcClient::call(sim::NodeId node, sim::Port port, proto::RequestBody body,
+                                           int16_t version, sim::Duration timeout) {
+  RpcError error;
+  auto c = connection(node, port, error);
+  if (!c) return error;
+  proto::Request request;
+  request.header.api_key = proto::api_key_of(body);
+  request.header.api_version = version;
+  request.header.correlation_id = proto::CorrelationId{next_correlation_++};
+  request.header.client_id = options_.client_id;
+  request.body = std::move(body);
+  Conn::Pending pending{request.header.correlation_id.value(), request.header.api_key, version,
+                        sim::Promise<RpcResult<proto::Response>>(env_.scheduler())};
+  auto future = pending.promise.future();
+  c->in_flight.push_back(std::move(pending));
+  if (!c->conn.send(proto::encode_request(request)).ok()) {
+    c->fail_all(RpcErrc::disconnected, "send failed");
+  }
+  auto result = future.get(timeout);
+  if (result.ok()) return std::move(result.value());
+  if (result.error() == sim::Errc::timeout) {
+    c->fail_all(RpcErrc::timeout, "request timed out");  // Kafka closes the connection
+    return RpcError{RpcErrc::timeout, fmt::format("{} v{} to node {} after {}", proto::to_string(request.header.api_key),
+                                                  version, node, timeout)};
+  }
+  return RpcError{RpcErrc::disconnected, "connection closed"};
+}
+
+}  // namespace seedlog::broker
