@@ -1,0 +1,114 @@
+// KRaft-style Raft for the metadata quorum (interface; the implementation lands in raft.cpp and
+// friends). See docs/controller.md.
+//
+// The quorum's log is a Kafka partition log (broker/storage) named __cluster_metadata-0: every Raft
+// entry is one RecordBatch whose partition leader epoch is the Raft epoch (term) and whose records'
+// values are the state machine's records. Followers pull entries with Fetch (KIP-595), voters elect
+// with Vote, a new leader announces itself with BeginQuorumEpoch, a resigning one with
+// EndQuorumEpoch. Terms and votes are persisted (fsynced) before any answer that depends on them;
+// a voter grants its vote only to a candidate whose log is at least as up to date (the election
+// restriction); an entry is committed once a majority of voters holds it and it is of the
+// leader's current epoch (or precedes such an entry); the committed offset is the high watermark.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/net/rpc.hpp"
+#include "broker/protocol/types.hpp"
+#include "sim/env.hpp"
+#include "sim/result.hpp"
+
+namespace seedlog::broker::raft {
+
+using protocol::BrokerId;
+using protocol::Offset;
+using Epoch = protocol::LeaderEpoch;
+using protocol::Bytes;
+using protocol::ByteView;
+
+enum class Role : uint8_t { unattached, follower, prospective, candidate, leader, resigned, observer };
+std::string_view to_string(Role r);
+
+struct Voter {
+  BrokerId id;
+  sim::NodeId node;
+};
+
+struct RaftConfig {
+  BrokerId self{0};
+  std::vector<Voter> voters;                       // the quorum; a node not in it is an observer
+  sim::Port port = 9093;                           // every voter's controller listener
+  std::string dir = "__cluster_metadata-0";        // on the node's disk
+  sim::Duration election_timeout = sim::Duration::s(1);   // randomised in [t, 2t)
+  sim::Duration fetch_timeout = sim::Duration::s(2);      // no word from the leader this long: elect
+  sim::Duration request_timeout = sim::Duration::s(2);
+  sim::Duration fetch_max_wait = sim::Duration::ms(500);  // a leader long-polls follower fetches
+  bool pre_vote = true;
+  int64_t snapshot_interval_records = 2000;        // snapshot after this many applied records
+  bool defect_vote_ignores_log = false;            // raft-vote-ignores-log (KAFKA.md): off by default
+};
+
+// What the quorum replicates into. All calls come from the Raft's own apply task, in log order.
+class StateMachine {
+ public:
+  virtual ~StateMachine() = default;
+  // A committed batch: the records as passed to propose(), the batch's base offset and epoch.
+  virtual void apply(Offset base_offset, Epoch epoch, const std::vector<Bytes>& records) = 0;
+  // The state after the last applied record, and restoring it (next_offset: the first offset not
+  // covered by the snapshot).
+  virtual Bytes snapshot() = 0;
+  virtual sim::Status restore(ByteView snapshot, Offset next_offset) = 0;
+  // The quorum's leader changed (nullopt: unknown). Called before any record of the new epoch.
+  virtual void on_leader_change(std::optional<BrokerId> leader, Epoch epoch) = 0;
+};
+
+enum class ProposeErrc : uint8_t { not_leader, leadership_lost, timeout, storage_error };
+std::string_view to_string(ProposeErrc e);
+
+struct ProposeResult {
+  std::optional<Offset> last_offset;  // set on success: the offset of the batch's last record
+  ProposeErrc error = ProposeErrc::not_leader;
+  std::optional<BrokerId> leader_hint;
+  bool ok() const { return last_offset.has_value(); }
+};
+
+class Raft {
+ public:
+  Raft(sim::Env& env, RaftConfig config, StateMachine& state_machine);
+  ~Raft();
+  Raft(const Raft&) = delete;
+  Raft& operator=(const Raft&) = delete;
+
+  // Recovers the log and the persisted quorum state (epoch, vote) from disk, restores the latest
+  // snapshot, and starts the Raft's tasks. Records up to the recovered high watermark are applied
+  // again as the quorum commits them.
+  sim::Status start();
+
+  // Leader only: appends `records` as one batch of the current epoch and waits until it is
+  // committed and applied here. Blocks the calling task.
+  ProposeResult propose(std::vector<Bytes> records, sim::Duration timeout);
+
+  // Answers Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch and FetchSnapshot; nullopt for anything
+  // else (the caller's listener dispatches other APIs elsewhere).
+  std::optional<protocol::Response> handle(const protocol::Request& request, const Peer& peer);
+
+  // A leader steps down (EndQuorumEpoch to the voters), e.g. before a controlled shutdown.
+  void resign();
+
+  Role role() const;
+  Epoch epoch() const;
+  std::optional<BrokerId> leader() const;
+  Offset high_watermark() const;  // exclusive end of the committed prefix
+  Offset log_end_offset() const;
+  Offset last_applied() const;    // exclusive end of what the state machine has seen
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace seedlog::broker::raft
