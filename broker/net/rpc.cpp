@@ -123,10 +123,15 @@ void serve_connection(const std::shared_ptr<RpcServer::State>& st, std::shared_p
       conn->close();
       return;
     }
-    proto::Response response = st->handler(request.value(), peer);
+    std::optional<proto::Response> response = st->handler(request.value(), peer);
     if (st->stopped) return;  // the handler may have blocked while the server went away
-    response.header.correlation_id = request->header.correlation_id;
-    if (!conn->send(proto::encode_response(response)).ok()) return;
+    if (!response) {
+      conn->close();
+      return;
+    }
+    response->header.correlation_id = request->header.correlation_id;
+    response->api_version = request->header.api_version;
+    if (!conn->send(proto::encode_response(*response)).ok()) return;
   }
 }
 

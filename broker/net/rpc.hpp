@@ -72,7 +72,9 @@ struct Peer {
   sim::Port port = 0;
 };
 
-using RequestHandler = std::function<protocol::Response(const protocol::Request& request, const Peer& peer)>;
+// Answers a request; nullopt closes the connection (what Kafka does with a request it will not
+// serve, e.g. an API the listener does not offer).
+using RequestHandler = std::function<std::optional<protocol::Response>(const protocol::Request& request, const Peer& peer)>;
 
 struct RpcServerOptions {
   size_t max_frame_bytes = protocol::kDefaultMaxFrameBytes;

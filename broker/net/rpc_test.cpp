@@ -16,7 +16,7 @@ constexpr sim::Port kPort = 9092;
 // sleeping `delay` ms of node time (to test ordering and timeouts).
 sim::NodeId add_server(sim::World& w, int* handled) {
   return w.add_node("server", [handled](sim::Env& env) {
-    env.keep(std::make_shared<RpcServer>(env, kPort, [&env, handled](const proto::Request& req, const Peer&) {
+    env.keep(std::make_shared<RpcServer>(env, kPort, [&env, handled](const proto::Request& req, const Peer&) -> std::optional<proto::Response> {
       const auto& hb = std::get<proto::HeartbeatRequest>(req.body);
       env.sleep(sim::Duration::ms(hb.generation_id.value() % 1000));
       ++*handled;

@@ -1,0 +1,146 @@
+#include "broker/server/node.hpp"
+
+#include <fmt/format.h>
+
+namespace seedlog::broker::server {
+
+namespace proto = seedlog::protocol;
+
+BrokerNode::BrokerNode(sim::Env& env, NodeConfig config) : env_(env), config_(std::move(config)) {
+  const raft::BrokerId self{static_cast<int32_t>(env_.id().value())};
+  config_.raft.self = self;
+  config_.raft.voters = config_.voters;
+  config_.raft.port = config_.lifecycle.controller_port;
+  metadata_ = std::make_unique<controller::MetadataStateMachine>(env_);
+  raft_ = std::make_unique<raft::Raft>(env_, config_.raft, *metadata_);
+  rpc_ = std::make_unique<RpcClient>(env_, RpcClientOptions{.client_id = fmt::format("broker-{}", self)});
+  for (const raft::Voter& v : config_.voters) {
+    if (v.id == self) controller_ = std::make_unique<controller::Controller>(env_, *raft_, *metadata_, config_.controller);
+  }
+  lifecycle_ = std::make_unique<BrokerLifecycle>(env_, *raft_, *metadata_, *rpc_, config_.lifecycle);
+}
+
+BrokerNode::~BrokerNode() = default;
+
+sim::Status BrokerNode::start() {
+  if (sim::Status st = raft_->start(); !st.ok()) return st;
+  if (controller_) controller_->start();
+  controller_listener_ = std::make_unique<RpcServer>(
+      env_, config_.lifecycle.controller_port,
+      [this](const proto::Request& r, const Peer& p) { return on_controller_listener(r, p); });
+  kafka_listener_ = std::make_unique<RpcServer>(
+      env_, config_.lifecycle.kafka_port, [this](const proto::Request& r, const Peer& p) { return on_kafka_listener(r, p); });
+  lifecycle_->start();
+  env_.emit("broker.started", {{"voter", is_voter()}});
+  return sim::Status();
+}
+
+void BrokerNode::boot(sim::Env& env, const NodeConfig& config) {
+  auto node = env.keep(std::make_shared<BrokerNode>(env, config));
+  const sim::Status st = node->start();
+  // A broker that cannot open its own disk cannot serve; Kafka's process exits, and so does ours
+  // (the scenario's nemesis or restart policy decides what happens next).
+  SL_ASSERT_MSG(st.ok(), fmt::format("broker {} failed to start: {}", env.id(), sim::to_string(st.code())));
+}
+
+std::optional<proto::Response> BrokerNode::on_controller_listener(const proto::Request& request, const Peer& peer) {
+  if (auto r = raft_->handle(request, peer)) return r;
+  if (controller_) {
+    if (auto r = controller_->handle(request, peer)) return r;
+  }
+  return std::nullopt;
+}
+
+std::optional<proto::Response> BrokerNode::on_kafka_listener(const proto::Request& request, const Peer&) {
+  switch (request.header.api_key) {
+    case proto::ApiKey::api_versions: {
+      proto::Response r;
+      r.api_version = request.header.api_version;
+      r.body = proto::supported_api_versions_response();
+      return r;
+    }
+    case proto::ApiKey::metadata:
+      return metadata_response(request);
+    case proto::ApiKey::create_topics:
+    case proto::ApiKey::create_partitions:
+    case proto::ApiKey::init_producer_id:
+      return forward_to_controller(request);
+    default:
+      return std::nullopt;  // not offered on this listener (yet): Kafka closes the connection
+  }
+}
+
+proto::Response BrokerNode::metadata_response(const proto::Request& request) const {
+  const auto& req = std::get<proto::MetadataRequest>(request.body);
+  const metadata::Image& img = metadata_->image();
+  proto::MetadataResponse resp;
+  resp.cluster_id = "seedlog";
+  resp.controller_id = raft_->leader().value_or(proto::BrokerId{-1});
+  for (const auto& [id, b] : img.brokers()) {
+    if (b.fenced) continue;  // clients only see brokers that serve
+    resp.brokers.push_back({b.id, std::to_string(b.node), b.port, b.rack.empty() ? std::nullopt : std::optional(b.rack)});
+  }
+  auto add_topic = [&](const metadata::TopicInfo& t) {
+    proto::MetadataResponse::Topic out;
+    out.name = t.name;
+    for (const metadata::PartitionInfo& p : t.partitions) {
+      proto::MetadataResponse::Partition part;
+      part.partition_index = p.partition;
+      part.leader_id = p.leader;
+      part.replica_nodes = p.replicas;
+      part.isr_nodes = p.isr;
+      if (p.leader == metadata::kNoLeader) part.error_code = proto::ErrorCode::leader_not_available;
+      out.partitions.push_back(std::move(part));
+    }
+    resp.topics.push_back(std::move(out));
+  };
+  if (!req.topics) {
+    for (const auto& [name, t] : img.topics()) add_topic(t);
+  } else {
+    for (const auto& want : *req.topics) {
+      if (const metadata::TopicInfo* t = img.topic(want.name)) {
+        add_topic(*t);
+      } else {
+        proto::MetadataResponse::Topic missing;
+        missing.name = want.name;
+        missing.error_code = proto::ErrorCode::unknown_topic_or_partition;
+        resp.topics.push_back(std::move(missing));
+      }
+    }
+  }
+  proto::Response r;
+  r.api_version = request.header.api_version;
+  r.body = std::move(resp);
+  return r;
+}
+
+// KRaft brokers forward admin requests to the active controller and relay its answer.
+std::optional<proto::Response> BrokerNode::forward_to_controller(const proto::Request& request) {
+  auto leader = raft_->leader();
+  if (leader) {
+    auto r = rpc_->call(sim::NodeId{static_cast<uint32_t>(leader->value())}, config_.lifecycle.controller_port,
+                        request.body, request.header.api_version, config_.forward_timeout);
+    if (r.ok()) return std::move(r.value());
+  }
+  // No controller reachable: answer with the API's own "retry elsewhere" error.
+  proto::Response out;
+  out.api_version = request.header.api_version;
+  if (request.header.api_key == proto::ApiKey::init_producer_id) {
+    proto::InitProducerIdResponse body;
+    body.error_code = proto::ErrorCode::not_controller;
+    out.body = body;
+  } else if (request.header.api_key == proto::ApiKey::create_partitions) {
+    proto::CreatePartitionsResponse body;
+    for (const auto& t : std::get<proto::CreatePartitionsRequest>(request.body).topics)
+      body.results.push_back({t.name, proto::ErrorCode::not_controller, std::nullopt});
+    out.body = body;
+  } else {
+    proto::CreateTopicsResponse body;
+    for (const auto& t : std::get<proto::CreateTopicsRequest>(request.body).topics)
+      body.topics.push_back({t.name, proto::ErrorCode::not_controller, std::nullopt});
+    out.body = body;
+  }
+  return out;
+}
+
+}  // namespace seedlog::broker::server
