@@ -16,7 +16,9 @@
 #include <fmt/format.h>
 
 #include "scenarios/scenario.hpp"
+#include "scenarios/shrink.hpp"
 #include "scenarios/sweep.hpp"
+#include "sim/pcap.hpp"
 #include "sim/random.hpp"
 #include "sim/trace.hpp"
 
@@ -67,7 +69,24 @@ struct RunArgs {
   bool check_determinism = false;
   std::string trace_text;
   std::string trace_jsonl;
+  std::string pcap;
+  std::string repro_out;
+  bool print_schedule = false;
+  std::optional<FaultSchedule> schedule;  // from a repro file
+  std::string replayed_file;              // the repro file being replayed, for the reproduce line
 };
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+bool write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  return static_cast<bool>(out);
+}
 
 int cmd_run(const RunArgs& a) {
   const ScenarioInfo* s = require_scenario(a.scenario);
@@ -91,13 +110,33 @@ int cmd_run(const RunArgs& a) {
     if (!json_out) return std::fprintf(stderr, "seedlog run: cannot write %s\n", a.trace_jsonl.c_str()), kUsage;
     json_sink = std::make_unique<sim::JsonLinesSink>(json_out);
   }
+  std::ofstream pcap_out;
+  std::unique_ptr<sim::PcapWriter> pcap;
+  if (!a.pcap.empty()) {
+    pcap_out.open(a.pcap, std::ios::binary);
+    if (!pcap_out) return std::fprintf(stderr, "seedlog run: cannot write %s\n", a.pcap.c_str()), kUsage;
+    pcap = std::make_unique<sim::PcapWriter>([&pcap_out](sim::ByteView b) {
+      pcap_out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+    });
+  }
   RunSettings settings;
   settings.check_determinism = a.check_determinism;
+  settings.schedule = a.schedule;
   settings.attach = [&](sim::World& w) {
     if (text_sink) w.trace().add_sink(text_sink.get());
     if (json_sink) w.trace().add_sink(json_sink.get());
+    if (pcap) w.network().set_tap([&pcap](const sim::WireEvent& e) { pcap->record(e); });
   };
   const RunReport r = run_scenario(*s, *seed, settings);
+  if (a.print_schedule) std::fprintf(stderr, "fault schedule:\n%s", r.schedule.describe().c_str());
+  std::string repro_path = a.repro_out;
+  if (repro_path.empty() && !a.json && r.judgement.verdict != Verdict::pass) {
+    repro_path = fmt::format("seedlog-repro-{}-{}.json", r.scenario, r.seed);
+  }
+  if (repro_path == "-") repro_path.clear();
+  if (!repro_path.empty() && r.judgement.verdict != Verdict::pass && !write_file(repro_path, r.repro_json())) {
+    std::fprintf(stderr, "seedlog run: cannot write the repro file %s\n", repro_path.c_str());
+  }
   if (a.json) {
     std::printf("%s\n", r.to_json().c_str());
   } else {
@@ -110,8 +149,13 @@ int cmd_run(const RunArgs& a) {
                 sim::to_string(sim::Duration::ns(r.sim_ns)).c_str(), r.wall_s,
                 static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.trace_hash));
     if (r.judgement.verdict != Verdict::pass) {
-      std::printf("reproduce: seedlog run --scenario %s --seed %llu\n", r.scenario.c_str(),
-                  static_cast<unsigned long long>(r.seed));
+      if (a.replayed_file.empty()) {
+        std::printf("reproduce: seedlog run --scenario %s --seed %llu\n", r.scenario.c_str(),
+                    static_cast<unsigned long long>(r.seed));
+      } else {
+        std::printf("reproduce: seedlog repro %s\n", a.replayed_file.c_str());
+      }
+      if (!repro_path.empty()) std::printf("repro file: %s (seedlog repro / seedlog shrink)\n", repro_path.c_str());
     }
   }
   return static_cast<int>(r.judgement.verdict);
@@ -174,12 +218,73 @@ int cmd_sweep(const SweepArgs& a, const char* argv0) {
   return run_sweep(o);
 }
 
+std::optional<Repro> load_repro(const std::string& path, const char* cmd) {
+  auto text = read_file(path);
+  if (!text) {
+    std::fprintf(stderr, "seedlog %s: cannot read %s\n", cmd, path.c_str());
+    return std::nullopt;
+  }
+  std::string why;
+  auto repro = parse_repro(*text, &why);
+  if (!repro) std::fprintf(stderr, "seedlog %s: %s is not a repro file: %s\n", cmd, path.c_str(), why.c_str());
+  return repro;
+}
+
+int cmd_repro(const std::string& path, RunArgs a) {
+  auto repro = load_repro(path, "repro");
+  if (!repro) return kUsage;
+  a.scenario = repro->scenario;
+  a.seed = std::to_string(repro->seed);
+  a.schedule = repro->schedule;
+  a.repro_out = "-";  // never rewrite the file being replayed
+  a.replayed_file = path;
+  const int code = cmd_run(a);
+  return code;
+}
+
+int cmd_shrink(const std::string& path, const std::string& out_path) {
+  auto repro = load_repro(path, "shrink");
+  if (!repro) return kUsage;
+  const ScenarioInfo* s = require_scenario(repro->scenario);
+  if (s == nullptr) return kUsage;
+  RunSettings check;
+  check.schedule = repro->schedule;
+  const RunReport first = run_scenario(*s, repro->seed, check);
+  if (first.judgement.verdict == Verdict::pass) {
+    std::fprintf(stderr, "seedlog shrink: %s passes now: nothing to shrink\n", path.c_str());
+    return kUsage;
+  }
+  if (repro->property.empty()) repro->property = first.judgement.property;
+  std::fprintf(stderr, "shrinking %s seed %llu: %s with %zu faults\n", repro->scenario.c_str(),
+               static_cast<unsigned long long>(repro->seed), repro->property.c_str(), repro->schedule.pairs().size());
+  const ShrinkResult r = shrink(*s, *repro, [](const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); });
+  const std::string target = out_path.empty() ? path.substr(0, path.rfind(".json")) + ".shrunk.json" : out_path;
+  if (!write_file(target, r.report.repro_json())) {
+    std::fprintf(stderr, "seedlog shrink: cannot write %s\n", target.c_str());
+    return kUsage;
+  }
+  std::printf("shrunk %zu faults to %zu in %zu runs (%.1fs); still fails %s: %s\n", r.faults_before, r.faults_after,
+              r.runs, r.wall_s, r.report.judgement.property.c_str(), r.report.judgement.detail.c_str());
+  std::printf("what remains:\n%s", r.schedule.describe().c_str());
+  std::printf("written: %s\n", target.c_str());
+  return static_cast<int>(r.report.judgement.verdict);
+}
+
 int cmd_list(const std::string& what) {
   if (what == "scenarios") {
     for (const auto& s : all_scenarios()) std::printf("%-20s %s\n", s.name.c_str(), s.description.c_str());
     return 0;
   }
-  std::fprintf(stderr, "seedlog list: unknown list '%s' (known: scenarios)\n", what.c_str());
+  if (what == "faults") {
+    for (auto k : {FaultKind::kill, FaultKind::power_loss, FaultKind::pause, FaultKind::partition, FaultKind::clog,
+                   FaultKind::clock_skew, FaultKind::clock_drift}) {
+      std::printf("%s\n", std::string(to_string(k)).c_str());
+    }
+    std::printf("(network options: segment loss and corruption, datagram drop/duplicate/reorder/corrupt; disk options: "
+                "power-loss modes, fsync errors, read corruption, misdirected writes, ENOSPC; see docs/simulation.md)\n");
+    return 0;
+  }
+  std::fprintf(stderr, "seedlog list: unknown list '%s' (known: scenarios, faults)\n", what.c_str());
   return kUsage;
 }
 
@@ -199,6 +304,24 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--check-determinism", run.check_determinism, "Re-run the seed and compare trace hashes");
   run_cmd->add_option("--trace-text", run.trace_text, "Write the readable trace to this file");
   run_cmd->add_option("--trace-jsonl", run.trace_jsonl, "Write the trace as JSON Lines to this file");
+  run_cmd->add_option("--pcap", run.pcap, "Write the simulated network's traffic as a pcap file");
+  run_cmd->add_option("--repro-out", run.repro_out, "Where to write the repro file on failure (default: ./seedlog-repro-SCENARIO-SEED.json)");
+  run_cmd->add_flag("--print-schedule", run.print_schedule, "Print the fault schedule");
+
+  RunArgs repro;
+  std::string repro_path;
+  auto* repro_cmd = app.add_subcommand("repro", "Replay a repro file bit for bit");
+  repro_cmd->add_option("file", repro_path, "The repro file")->required();
+  repro_cmd->add_flag("--json", repro.json, "Print the result as one JSON line");
+  repro_cmd->add_option("--trace-text", repro.trace_text, "Write the readable trace to this file");
+  repro_cmd->add_option("--trace-jsonl", repro.trace_jsonl, "Write the trace as JSON Lines to this file");
+  repro_cmd->add_option("--pcap", repro.pcap, "Write the traffic as a pcap file");
+  repro_cmd->add_flag("--print-schedule", repro.print_schedule, "Print the fault schedule");
+
+  std::string shrink_path, shrink_out;
+  auto* shrink_cmd = app.add_subcommand("shrink", "Minimise a failing run's fault schedule");
+  shrink_cmd->add_option("file", shrink_path, "The repro file of the failing run")->required();
+  shrink_cmd->add_option("--out", shrink_out, "Where to write the smaller repro (default: FILE.shrunk.json)");
 
   SweepArgs sweep;
   auto* sweep_cmd = app.add_subcommand("sweep", "Run many seeds in worker processes, with progress and a summary");
@@ -224,7 +347,7 @@ int main(int argc, char** argv) {
 
   std::string list_what = "scenarios";
   auto* list_cmd = app.add_subcommand("list", "List scenarios");
-  list_cmd->add_option("what", list_what, "scenarios")->capture_default_str();
+  list_cmd->add_option("what", list_what, "scenarios | faults")->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -238,6 +361,8 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run_cmd) return cmd_run(run);
+    if (*repro_cmd) return cmd_repro(repro_path, repro);
+    if (*shrink_cmd) return cmd_shrink(shrink_path, shrink_out);
     if (*sweep_cmd) return cmd_sweep(sweep, argv[0]);
     if (*det_cmd) return cmd_sweep(det, argv[0]);
     if (*list_cmd) return cmd_list(list_what);

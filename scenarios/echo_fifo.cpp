@@ -4,8 +4,9 @@
 // numbered messages with a checksum at random intervals and checks every echo: the right number
 // (per-connection FIFO, nothing lost or duplicated while connected) and the right bytes (no
 // corruption). On a broken connection it moves to the next server and starts numbering afresh.
-// A nemesis kills, restarts, powers off, pauses, partitions, clogs servers and skews their clocks,
-// all drawn from the seed; then the network heals and every client must get echoes again.
+// The nemesis (a swarm profile: the fault mix and rates drawn from the seed) kills, restarts, powers
+// off, pauses, partitions, clogs servers and skews their clocks; at 20 s everything heals and every
+// client must get echoes again.
 //   Safety property  connection-fifo: every echo is the next number with intact bytes.
 //   Liveness         echoes-resume: after the heal, every client receives echoes within 8 s.
 #include <memory>
@@ -128,9 +129,23 @@ class EchoFifo final : public ScenarioRun {
     }
     for (NodeId n : servers_) w.start(n);
     for (NodeId n : clients_) w.start(n);
-    w.spawn("nemesis", [this, &w] { nemesis(w); });
+    // The nemesis ends everything at kFaultPhase; clients count echoes from there on.
+    w.at(Instant() + kFaultPhase, [this, &w] { obs_.healed_at = w.now(); });
   }
 
+  std::vector<uint32_t> fault_targets() const override {
+    std::vector<uint32_t> out;
+    for (NodeId n : servers_) out.push_back(n.value());
+    return out;
+  }
+  // Every fault kind, with the mix and the rates drawn from the seed; one server down at a time.
+  NemesisProfile nemesis(sim::Rng& swarm) const override {
+    NemesisProfile p = swarm_profile(swarm, servers_.size());
+    p.max_down = 1;
+    p.max_fault = std::min(p.max_fault, Duration::s(12));
+    return p;
+  }
+  Duration fault_phase() const override { return kFaultPhase; }
   Duration duration() const override { return kFaultPhase + kHealPhase; }
 
   Judgement judge(sim::World&, const sim::RunResult&) override {
@@ -148,43 +163,6 @@ class EchoFifo final : public ScenarioRun {
   }
 
  private:
-  void nemesis(sim::World& w) {
-    sim::Rng rng = w.streams().stream("faults");
-    const Instant end = Instant() + kFaultPhase;
-    // Every fault is over by the end of the fault phase: durations are capped at what is left.
-    auto hold = [&](Duration lo, Duration hi) { w.sleep(std::min(rng.range(lo, hi), end - w.now())); };
-    while (w.now() + 1_s < end) {
-      w.sleep(rng.exponential(100_ms, 800_ms));
-      const NodeId victim = servers_[rng.uniform(servers_.size())];
-      const uint64_t weights[] = {3, 2, 2, 2, 2, 1};
-      switch (rng.weighted(weights)) {
-        case 0: w.kill(victim); hold(10_ms, 500_ms); w.start(victim); break;
-        case 1: w.power_loss(victim); hold(10_ms, 2_s); w.start(victim); break;
-        case 2: {
-          auto links = sim::partitions::isolate(victim, servers_);
-          for (NodeId c : clients_) {
-            if (rng.chance(sim::Ratio{1, 2})) w.network().block_both(victim, c);
-          }
-          w.network().apply(links);
-          hold(100_ms, 12_s);
-          w.network().heal();
-          break;
-        }
-        case 3: w.network().clog_node(victim, std::min(end, w.now() + rng.range(10_ms, 2_s))); break;
-        case 4: w.pause(victim); hold(10_ms, 3_s); w.resume(victim); break;
-        case 5: w.set_clock_offset(victim, Duration::ms(rng.range(-5000, 5000))); break;
-      }
-    }
-    if (w.now() < end) w.sleep(end - w.now());
-    w.network().heal();
-    for (NodeId s : servers_) {
-      if (w.is_paused(s)) w.resume(s);
-      if (!w.is_up(s)) w.start(s);
-    }
-    obs_.healed_at = w.now();
-    w.emit("nemesis.healed", {});
-  }
-
   bool corrupt_segments_;
   std::vector<NodeId> servers_;
   std::vector<NodeId> clients_;

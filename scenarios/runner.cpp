@@ -1,6 +1,7 @@
 #include <chrono>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "scenarios/scenario.hpp"
 #include "sim/trace.hpp"
@@ -40,6 +41,44 @@ std::string RunReport::to_json() const {
   return out;
 }
 
+std::string RunReport::repro_json() const {
+  nlohmann::json j;
+  j["scenario"] = scenario;
+  j["seed"] = seed;
+  j["build"] = std::string(build_id());
+  j["verdict"] = std::string(to_string(judgement.verdict));
+  j["property"] = judgement.property;
+  j["detail"] = judgement.detail;
+  j["schedule"] = nlohmann::json::parse(schedule.to_json());
+  j["options"] = nlohmann::json::object();
+  for (const auto& [k, v] : options) j["options"][k] = v;
+  return j.dump(2);
+}
+
+std::optional<Repro> parse_repro(const std::string& text, std::string* error) {
+  auto fail = [&](const std::string& why) -> std::optional<Repro> {
+    if (error) *error = why;
+    return std::nullopt;
+  };
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fail("not a JSON object");
+  if (!j.contains("scenario") || !j["scenario"].is_string()) return fail("no 'scenario' string");
+  if (!j.contains("seed") || !j["seed"].is_number_unsigned()) return fail("no 'seed' number");
+  if (!j.contains("schedule")) return fail("no 'schedule'");
+  std::string why;
+  auto schedule = FaultSchedule::from_json(j["schedule"].dump(), &why);
+  if (!schedule) return fail("schedule: " + why);
+  return Repro{j["scenario"].get<std::string>(), j["seed"].get<uint64_t>(), *schedule, j.value("property", std::string())};
+}
+
+std::string_view build_id() {
+#ifdef SEEDLOG_BUILD_ID
+  return SEEDLOG_BUILD_ID;
+#else
+  return "unknown";
+#endif
+}
+
 namespace {
 
 // One execution of the scenario; the probe (if any) sees the world before and after the run.
@@ -52,6 +91,14 @@ RunReport execute(const ScenarioInfo& info, uint64_t seed, const RunSettings& se
   sim::World world(run->world_options(seed));
   report.options = world.describe_options();
   run->setup(world);
+  if (settings.schedule) {
+    report.schedule = *settings.schedule;
+  } else if (!run->fault_targets().empty()) {
+    sim::Rng swarm = world.streams().stream("swarm");
+    sim::Rng faults = world.streams().stream("faults");
+    report.schedule = generate_schedule(run->nemesis(swarm), run->fault_targets(), run->fault_phase(), faults);
+  }
+  apply_schedule(world, report.schedule);
   if (settings.attach) settings.attach(world);
   if (probe) probe->before_run(world);
   const sim::RunResult result = world.run_for(run->duration());
@@ -74,8 +121,10 @@ RunReport run_scenario(const ScenarioInfo& info, uint64_t seed, const RunSetting
   const auto started = std::chrono::steady_clock::now();
   RunReport report = execute(info, seed, settings, nullptr);
   if (settings.check_determinism && report.judgement.verdict != Verdict::crash) {
+    RunSettings again;
+    again.schedule = settings.schedule;
     const sim::DeterminismReport d = sim::check_determinism([&](sim::DeterminismProbe& probe) {
-      (void)execute(info, seed, RunSettings{}, &probe);
+      (void)execute(info, seed, again, &probe);
     });
     if (!d.deterministic) {
       report.judgement = Judgement{Verdict::nondeterministic, "determinism", d.summary()};

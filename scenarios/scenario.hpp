@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "scenarios/nemesis.hpp"
 #include "sim/determinism.hpp"
 #include "sim/world.hpp"
 
@@ -30,8 +31,14 @@ class ScenarioRun {
  public:
   virtual ~ScenarioRun() = default;
   virtual sim::WorldOptions world_options(uint64_t seed) = 0;
-  // Adds nodes, workload and nemesis to the world.
+  // Adds nodes and the workload to the world.
   virtual void setup(sim::World& world) = 0;
+  // The nemesis: which nodes it may hit, how (the profile may be drawn from `swarm`, a stream of
+  // the seed), and until when; the runner generates the schedule and applies it. A scenario
+  // without faults returns an empty target list.
+  virtual std::vector<uint32_t> fault_targets() const = 0;
+  virtual NemesisProfile nemesis(sim::Rng& swarm) const = 0;
+  virtual sim::Duration fault_phase() const = 0;
   virtual sim::Duration duration() const = 0;
   // Called after the run (unless it crashed) to check the properties.
   virtual Judgement judge(sim::World& world, const sim::RunResult& result) = 0;
@@ -55,13 +62,28 @@ struct RunReport {
   uint64_t trace_hash = 0;
   double wall_s = 0;
   std::vector<std::pair<std::string, std::string>> options;
+  FaultSchedule schedule;
   std::string to_json() const;
+  // A repro file: everything needed to replay the run bit for bit (docs/cli.md).
+  std::string repro_json() const;
 };
 
 struct RunSettings {
   bool check_determinism = false;
   std::function<void(sim::World&)> attach;  // extra observers (trace sinks) before the run
+  std::optional<FaultSchedule> schedule;   // replaces the generated one (repro, shrink, hand edits)
 };
+
+struct Repro {
+  std::string scenario;
+  uint64_t seed = 0;
+  FaultSchedule schedule;
+  std::string property;  // what failed when the file was written
+};
+std::optional<Repro> parse_repro(const std::string& text, std::string* error);
+
+// The build this binary was made from (git describe at configure time), written into repro files.
+std::string_view build_id();
 
 RunReport run_scenario(const ScenarioInfo& scenario, uint64_t seed, const RunSettings& settings = {});
 

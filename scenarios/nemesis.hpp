@@ -1,0 +1,92 @@
+// The nemesis: faults as an explicit schedule.
+//
+// A schedule is a list of timed fault events, decided up front from the "faults" stream of the
+// seed (or read from a repro file, or edited by hand, or cut down by the shrinker). Every fault that
+// ends comes with its end as a separate event carrying the same `pair` number, so removing a fault
+// removes both halves and the shrinker never leaves a node down forever by accident. Applying a
+// schedule to a world just schedules the events; the world does the rest.
+//
+// Budget: the generator keeps faults inside a contract when the scenario asks for one, e.g. at most
+// `max_down` nodes dead, powered off or paused at once (so a quorum or an ISR can survive), at
+// most `max_power_loss_at_once` nodes losing unsynced data at once.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/network.hpp"
+#include "sim/random.hpp"
+#include "sim/time.hpp"
+
+namespace seedlog::sim {
+class World;
+}
+
+namespace seedlog::scenarios {
+
+enum class FaultKind : uint8_t {
+  kill,         // process dies; ends with `start`
+  power_loss,   // machine loses power; ends with `start`
+  start,        // (re)start a node
+  pause,        // stop-the-world; ends with `resume`
+  resume,
+  partition,    // block `links`; ends with `heal`
+  heal,         // remove every partition and clog
+  clog,         // delay everything to and from the nodes until `at + duration`
+  clock_skew,   // set the nodes' wall-clock offset to `value` ns
+  clock_drift,  // set the nodes' monotonic drift to `value` ppm
+};
+std::string_view to_string(FaultKind k);
+std::optional<FaultKind> parse_fault_kind(std::string_view text);
+
+struct FaultEvent {
+  sim::Duration at;                    // from the start of the run
+  FaultKind kind = FaultKind::kill;
+  std::vector<uint32_t> nodes;         // node ids the event acts on
+  sim::LinkSet links;                  // partition: the blocked directed links
+  sim::Duration duration;              // clog: how long
+  int64_t value = 0;                   // clock_skew ns, clock_drift ppm
+  uint32_t pair = 0;                   // fault and its end share a pair number (0: none)
+  std::string why;                     // the shape, for people: "isolate n2", "majorities ring"
+  bool operator==(const FaultEvent&) const = default;
+};
+
+struct FaultSchedule {
+  std::vector<FaultEvent> events;  // ordered by `at`
+  sim::Duration heal_at;           // after this, no fault is in force (everything started, healed)
+
+  std::string to_json() const;
+  static std::optional<FaultSchedule> from_json(const std::string& text, std::string* error);
+  std::string describe() const;  // one line per event
+  // The schedule without the faults whose pair numbers are listed (both halves go).
+  FaultSchedule without_pairs(const std::vector<uint32_t>& pairs) const;
+  std::vector<uint32_t> pairs() const;
+};
+
+struct NemesisProfile {
+  // Relative weights of fault kinds; zero switches a kind off.
+  uint64_t kill = 3, power_loss = 1, pause = 1, partition = 3, clog = 1, clock_skew = 1, clock_drift = 0;
+  sim::Duration mean_interval = sim::Duration::ms(800);  // between the starts of faults
+  sim::Duration min_fault = sim::Duration::ms(50);
+  sim::Duration max_fault = sim::Duration::s(5);
+  size_t max_down = 1;                // nodes killed, powered off or paused at once
+  size_t max_power_loss_at_once = 1;  // nodes that may lose unsynced data at once
+  int64_t max_skew_ms = 5000;
+  int64_t max_drift_ppm = 1000;
+  bool any() const { return kill + power_loss + pause + partition + clog + clock_skew + clock_drift > 0; }
+  void validate() const;
+};
+
+// A swarm profile: which faults are on and how often, drawn from the seed itself (swarm testing).
+NemesisProfile swarm_profile(sim::Rng& rng, size_t nodes);
+
+// Faults over `nodes` from time zero until `fault_phase`, then a heal at fault_phase.
+FaultSchedule generate_schedule(const NemesisProfile& profile, const std::vector<uint32_t>& nodes,
+                                sim::Duration fault_phase, sim::Rng& rng);
+
+// Schedules every event of `schedule` in `world` (from the world's time zero).
+void apply_schedule(sim::World& world, const FaultSchedule& schedule);
+
+}  // namespace seedlog::scenarios
