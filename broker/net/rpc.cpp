@@ -129,6 +129,9 @@ void serve_connection(const std::shared_ptr<RpcServer::State>& st, std::shared_p
       conn->close();
       return;
     }
+    if (response->api_version == kNoResponseVersion) continue;  // acks=0: the client expects nothing
+    // Kafka sends nothing back for a Produce with acks=0: the client does not wait for an answer.
+    if (const auto* produce = std::get_if<proto::ProduceRequest>(&request->body); produce && produce->acks == 0) continue;
     response->header.correlation_id = request->header.correlation_id;
     response->api_version = request->header.api_version;
     if (!conn->send(proto::encode_response(*response)).ok()) return;
@@ -208,6 +211,23 @@ std::shared_ptr<RpcClient::Conn> RpcClient::connection(sim::NodeId node, sim::Po
     }
   });
   return c;
+}
+
+std::optional<RpcError> RpcClient::send_oneway(sim::NodeId node, sim::Port port, proto::RequestBody body, int16_t version) {
+  RpcError error;
+  auto c = connection(node, port, error);
+  if (!c) return error;
+  proto::Request request;
+  request.header.api_key = proto::api_key_of(body);
+  request.header.api_version = version;
+  request.header.correlation_id = proto::CorrelationId{next_correlation_++};
+  request.header.client_id = options_.client_id;
+  request.body = std::move(body);
+  if (!c->conn.send(proto::encode_request(request)).ok()) {
+    c->fail_all(RpcErrc::disconnected, "send failed");
+    return RpcError{RpcErrc::disconnected, "send failed"};
+  }
+  return std::nullopt;
 }
 
 RpcResult<proto::Response> RpcClient::call(sim::NodeId node, sim::Port port, proto::RequestBody body,

@@ -73,8 +73,15 @@ struct Peer {
 };
 
 // Answers a request; nullopt closes the connection (what Kafka does with a request it will not
-// serve, e.g. an API the listener does not offer).
+// serve, e.g. an API the listener does not offer); no_response() sends nothing and keeps the
+// connection (a Produce with acks=0).
 using RequestHandler = std::function<std::optional<protocol::Response>(const protocol::Request& request, const Peer& peer)>;
+inline constexpr int16_t kNoResponseVersion = -1;
+inline protocol::Response no_response() {
+  protocol::Response r;
+  r.api_version = kNoResponseVersion;
+  return r;
+}
 
 struct RpcServerOptions {
   size_t max_frame_bytes = protocol::kDefaultMaxFrameBytes;
@@ -123,6 +130,9 @@ class RpcClient {
     if (auto* typed = std::get_if<Resp>(&r.value().body)) return std::move(*typed);
     return RpcError{RpcErrc::bad_response, "unexpected response type"};
   }
+
+  // Sends a request that gets no answer (Produce with acks=0); errors only if it could not be sent.
+  std::optional<RpcError> send_oneway(sim::NodeId node, sim::Port port, protocol::RequestBody body, int16_t version);
 
   // Closes the connection to (node, port), failing its requests in flight.
   void disconnect(sim::NodeId node, sim::Port port);
