@@ -25,7 +25,7 @@ ASAN_OPTIONS=detect_leaks=1 ctest --preset asan -j "$jobs" -LE sweep
 
 stage "fuzz smoke runs (clang, libFuzzer)"
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j "$jobs" --target fuzz_request_frame fuzz_response_frame fuzz_record_batch fuzz_decompress protocol_seed_corpus
+cmake --build --preset fuzz -j "$jobs" --target fuzz_all
 SEEDLOG_FUZZ_SECONDS=${SEEDLOG_FUZZ_SECONDS:-30} ctest --test-dir build/fuzz -L fuzz -j "$jobs" --output-on-failure
 
 stage "seed sweeps with the determinism re-run"
