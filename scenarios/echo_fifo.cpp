@@ -171,8 +171,8 @@ class EchoFifo final : public ScenarioRun {
 
 }  // namespace
 
-const std::vector<ScenarioInfo>& all_scenarios() {
-  static const std::vector<ScenarioInfo> scenarios = {
+std::vector<ScenarioInfo> echo_scenarios() {
+  return {
       {"echo-fifo",
        "echo servers and clients under kills, power loss, pauses, partitions, clogs and clock skew; "
        "checks per-connection FIFO and that echoes resume after the heal (the simulated world's own demo)",
@@ -182,7 +182,6 @@ const std::vector<ScenarioInfo>& all_scenarios() {
        "checker catches corrupt bytes",
        [] { return std::make_unique<EchoFifo>(true); }},
   };
-  return scenarios;
 }
 
 }  // namespace seedlog::scenarios

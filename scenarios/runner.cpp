@@ -20,6 +20,18 @@ std::string_view to_string(Verdict v) {
   return "?";
 }
 
+std::vector<ScenarioInfo> echo_scenarios();
+std::vector<ScenarioInfo> cluster_scenarios();
+
+const std::vector<ScenarioInfo>& all_scenarios() {
+  static const std::vector<ScenarioInfo> scenarios = [] {
+    std::vector<ScenarioInfo> out = cluster_scenarios();
+    for (auto& s : echo_scenarios()) out.push_back(std::move(s));
+    return out;
+  }();
+  return scenarios;
+}
+
 const ScenarioInfo* find_scenario(std::string_view name) {
   for (const auto& s : all_scenarios()) {
     if (s.name == name) return &s;

@@ -139,7 +139,7 @@ class Progress {
     const double elapsed = std::chrono::duration<double>(now - started_).count();
     const bool due = tty_ ? now - last_print_ > std::chrono::milliseconds(100)
                           : (now - last_print_ > std::chrono::seconds(10) || (done == total_ && printed_ != done));
-    if ((!due && !force) || (!tty_ && printed_ == done && !force)) return;
+    if ((!due && !force) || (!tty_ && printed_ == done)) return;
     last_print_ = now;
     printed_ = done;
     const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;

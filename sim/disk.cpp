@@ -232,14 +232,16 @@ Status Disk::sync_dir(std::string_view dir) {
 }
 
 void Disk::collect_garbage() {
+  // One pass over every reference, then one over the inodes: linear, because storage renames and
+  // removes checkpoint files constantly and a per-inode scan of the namespaces was quadratic.
+  std::vector<uint64_t> referenced;
+  referenced.reserve(names_.size() + durable_names_.size() + journal_.size());
+  for (const auto& [name, id] : names_) referenced.push_back(id);
+  for (const auto& [name, id] : durable_names_) referenced.push_back(id);
+  for (const JournalOp& op : journal_) referenced.push_back(op.inode);
+  std::sort(referenced.begin(), referenced.end());
   for (auto it = inodes_.begin(); it != inodes_.end();) {
-    const uint64_t id = it->first;
-    auto refers = [id](const auto& names) {
-      return std::any_of(names.begin(), names.end(), [id](const auto& kv) { return kv.second == id; });
-    };
-    bool referenced = refers(names_) || refers(durable_names_) ||
-                      std::any_of(journal_.begin(), journal_.end(), [id](const JournalOp& op) { return op.inode == id; });
-    if (referenced) {
+    if (std::binary_search(referenced.begin(), referenced.end(), it->first)) {
       ++it;
     } else {
       used_bytes_ -= it->second.cached.size();

@@ -13,7 +13,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 #include <utility>
+#include <vector>
 
 #include "sim/ids.hpp"
 #include "sim/network.hpp"
@@ -69,8 +71,16 @@ class Env {
   // after every task of the process has been unwound.
   template <class T>
   std::shared_ptr<T> keep(std::shared_ptr<T> object) {
-    process_.push_back(object);
+    process_.push_back({&typeid(T), object});
     return object;
+  }
+  // The first kept object of type T, or nullptr: how tests and scenarios look into a process.
+  template <class T>
+  T* find() const {
+    for (const auto& [type, object] : process_) {
+      if (*type == typeid(T)) return static_cast<T*>(object.get());
+    }
+    return nullptr;
   }
 
  private:
@@ -87,7 +97,7 @@ class Env {
   std::string name_;
   Rng rng_;
   uint64_t incarnation_ = 0;
-  std::vector<std::shared_ptr<void>> process_;
+  std::vector<std::pair<const std::type_info*, std::shared_ptr<void>>> process_;
 };
 
 }  // namespace seedlog::sim

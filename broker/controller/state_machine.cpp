@@ -26,6 +26,9 @@ void MetadataStateMachine::apply(raft::Offset base_offset, raft::Epoch, const st
     for (auto& l : listeners_) l(record.value(), before, image_);
     ++offset;
   }
+  // Batch boundaries matter to checkers: the controller writes each change as one batch (a fence
+  // and the ISR changes it implies), and the image is only meant to be consistent between batches.
+  env_.emit("metadata.applied", {{"last_offset", offset - 1}});
 }
 
 sim::Status MetadataStateMachine::restore(raft::ByteView snapshot, raft::Offset next_offset) {
@@ -34,6 +37,21 @@ sim::Status MetadataStateMachine::restore(raft::ByteView snapshot, raft::Offset 
   SL_ASSERT(img->last_offset() + 1 == next_offset.value());
   const Image before = image_;
   image_ = std::move(img.value());
+  // Checkers see a restore as the whole image stated again, between a restored and an applied.
+  env_.emit("metadata.restored", {{"last_offset", image_.last_offset()}});
+  for (const auto& [id, b] : image_.brokers()) {
+    env_.emit("metadata.broker", {{"broker", id}, {"broker_epoch", b.epoch.value()}, {"fenced", b.fenced},
+                                  {"registered", true}, {"offset", image_.last_offset()}});
+  }
+  for (const auto& [name, t] : image_.topics()) {
+    for (const auto& p : t.partitions) {
+      env_.emit("metadata.partition", {{"topic", name}, {"partition", p.partition}, {"leader", p.leader.value()},
+                                       {"leader_epoch", p.leader_epoch.value()}, {"partition_epoch", p.partition_epoch.value()},
+                                       {"isr", ids_text(p.isr)}, {"replicas", ids_text(p.replicas)}, {"unclean", false},
+                                       {"offset", image_.last_offset()}});
+    }
+  }
+  env_.emit("metadata.applied", {{"last_offset", image_.last_offset()}});
   // Listeners see a restore as a no-op record applied to the whole image.
   for (auto& l : listeners_) l(metadata::NoOpRecord{}, before, image_);
   return sim::Status();

@@ -6,6 +6,9 @@
 // observation events the online invariant checkers read:
 //   metadata.partition {topic, partition, leader, leader_epoch, partition_epoch, isr, replicas, unclean, offset}
 //   metadata.broker    {broker, broker_epoch, fenced, registered, offset}
+//   metadata.applied   {last_offset}: a whole committed batch has been applied
+//   metadata.restored  {last_offset}: the image was replaced by a snapshot, whose brokers and
+//                      partitions follow as metadata.broker/metadata.partition events
 #pragma once
 
 #include <functional>

@@ -1,5 +1,5 @@
-// KRaft-style Raft for the metadata quorum (interface; the implementation lands in raft.cpp and
-// friends). See docs/controller.md.
+// KRaft-style Raft for the metadata quorum. See docs/raft.md (the protocol as implemented) and
+// docs/controller.md; README.md in this folder lists the files.
 //
 // The quorum's log is a Kafka partition log (broker/storage) named __cluster_metadata-0: every Raft
 // entry is one RecordBatch whose partition leader epoch is the Raft epoch (term) and whose records'
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "broker/net/rpc.hpp"
+#include "broker/protocol/messages_common.hpp"
 #include "broker/protocol/types.hpp"
 #include "sim/env.hpp"
 #include "sim/result.hpp"
@@ -50,6 +51,12 @@ struct RaftConfig {
   bool pre_vote = true;
   int64_t snapshot_interval_records = 2000;        // snapshot after this many applied records
   bool defect_vote_ignores_log = false;            // raft-vote-ignores-log (KAFKA.md): off by default
+  // Added with the implementation (all have defaults):
+  std::string cluster_id = "seedlog";              // sent in every request; others are refused
+  int32_t fetch_max_bytes = 1 << 20;               // per Fetch answer
+  int32_t snapshot_chunk_bytes = 64 << 10;         // per FetchSnapshot answer
+  uint64_t segment_bytes = uint64_t{8} << 20;      // the metadata log's segment.bytes
+  sim::Duration retry_backoff = sim::Duration::ms(50);  // after a failed RPC or a refused fetch
 };
 
 // What the quorum replicates into. All calls come from the Raft's own apply task, in log order.
@@ -105,6 +112,14 @@ class Raft {
   Offset high_watermark() const;  // exclusive end of the committed prefix
   Offset log_end_offset() const;
   Offset last_applied() const;    // exclusive end of what the state machine has seen
+
+  // Inspection for tests and tools (added with the implementation).
+  std::optional<BrokerId> voted_for() const;
+  Offset log_start_offset() const;
+  std::optional<protocol::SnapshotId> latest_snapshot() const;
+  // A storage failure (a failed fsync, a full disk while persisting a vote) stops the Raft: it
+  // answers every request with an error and takes no part in the quorum until restarted.
+  bool halted() const;
 
  private:
   struct Impl;

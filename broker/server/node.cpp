@@ -11,6 +11,7 @@ BrokerNode::BrokerNode(sim::Env& env, NodeConfig config) : env_(env), config_(st
   config_.raft.self = self;
   config_.raft.voters = config_.voters;
   config_.raft.port = config_.lifecycle.controller_port;
+  if (config_.replication.defects.unclean_isr_of_one) config_.controller.unclean_leader_election = true;
   metadata_ = std::make_unique<controller::MetadataStateMachine>(env_);
   raft_ = std::make_unique<raft::Raft>(env_, config_.raft, *metadata_);
   rpc_ = std::make_unique<RpcClient>(env_, RpcClientOptions{.client_id = fmt::format("broker-{}", self)});
@@ -18,6 +19,18 @@ BrokerNode::BrokerNode(sim::Env& env, NodeConfig config) : env_(env), config_(st
     if (v.id == self) controller_ = std::make_unique<controller::Controller>(env_, *raft_, *metadata_, config_.controller);
   }
   lifecycle_ = std::make_unique<BrokerLifecycle>(env_, *raft_, *metadata_, *rpc_, config_.lifecycle);
+  replicas_ = std::make_unique<replication::ReplicaManager>(
+      env_, *metadata_,
+      replication::ReplicaManagerHooks{
+          .broker_epoch = [this] { return lifecycle_->broker_epoch(); },
+          .active_controller = [this]() -> std::optional<sim::NodeId> {
+            auto leader = raft_->leader();
+            if (!leader) return std::nullopt;
+            return sim::NodeId{static_cast<uint32_t>(leader->value())};  // broker ids are node ids
+          },
+          .kafka_port = config_.lifecycle.kafka_port,
+          .controller_port = config_.lifecycle.controller_port},
+      config_.replication);
 }
 
 BrokerNode::~BrokerNode() = default;
@@ -31,6 +44,7 @@ sim::Status BrokerNode::start() {
   kafka_listener_ = std::make_unique<RpcServer>(
       env_, config_.lifecycle.kafka_port, [this](const proto::Request& r, const Peer& p) { return on_kafka_listener(r, p); });
   lifecycle_->start();
+  replicas_->start();
   env_.emit("broker.started", {{"voter", is_voter()}});
   return sim::Status();
 }
@@ -51,7 +65,8 @@ std::optional<proto::Response> BrokerNode::on_controller_listener(const proto::R
   return std::nullopt;
 }
 
-std::optional<proto::Response> BrokerNode::on_kafka_listener(const proto::Request& request, const Peer&) {
+std::optional<proto::Response> BrokerNode::on_kafka_listener(const proto::Request& request, const Peer& peer) {
+  if (auto r = replicas_->handle(request, peer)) return r;  // the data path: Produce, Fetch, ...
   switch (request.header.api_key) {
     case proto::ApiKey::api_versions: {
       proto::Response r;

@@ -16,6 +16,7 @@
 #include "broker/controller/state_machine.hpp"
 #include "broker/net/rpc.hpp"
 #include "broker/raft/raft.hpp"
+#include "broker/replication/replica_manager.hpp"
 #include "broker/server/lifecycle.hpp"
 
 namespace seedlog::broker::server {
@@ -25,6 +26,9 @@ struct NodeConfig {
   raft::RaftConfig raft;                     // self and voters are filled in at boot
   controller::ControllerConfig controller;
   LifecycleConfig lifecycle;
+  // Partition replication; its unclean-isr-of-one defect also turns on the controller's unclean
+  // leader election (the two halves of that bug).
+  replication::ReplicationConfig replication;
   sim::Duration forward_timeout = sim::Duration::s(5);
 };
 
@@ -47,6 +51,7 @@ class BrokerNode {
   controller::MetadataStateMachine& metadata() { return *metadata_; }
   BrokerLifecycle& lifecycle() { return *lifecycle_; }
   controller::Controller* controller() { return controller_.get(); }
+  replication::ReplicaManager& replicas() { return *replicas_; }
 
  private:
   std::optional<protocol::Response> on_controller_listener(const protocol::Request& request, const Peer& peer);
@@ -61,6 +66,7 @@ class BrokerNode {
   std::unique_ptr<controller::Controller> controller_;
   std::unique_ptr<RpcClient> rpc_;
   std::unique_ptr<BrokerLifecycle> lifecycle_;
+  std::unique_ptr<replication::ReplicaManager> replicas_;
   std::unique_ptr<RpcServer> controller_listener_;
   std::unique_ptr<RpcServer> kafka_listener_;
 };

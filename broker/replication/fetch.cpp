@@ -1,0 +1,187 @@
+// The leader's read side: Fetch v11 (consumers and followers), ListOffsets v2 and
+// OffsetForLeaderEpoch v3/v4.
+//
+// Fetch: only the leader serves (no fetch-from-follower). current_leader_epoch, when given, must be
+// the leader's epoch: older is FENCED_LEADER_EPOCH, newer UNKNOWN_LEADER_EPOCH (this leader has not
+// caught up with the metadata yet). Consumers read only batches below the HW; followers read up to
+// the LEO, and their fetch offset is their LEO, which the leader records once per request (the HW and
+// the ISR move from it). An offset below the log start or above the LEO is OFFSET_OUT_OF_RANGE.
+// Long poll: with nothing to return, the request waits up to max_wait_ms for new data: for a
+// follower an append, for a consumer a HW that passes its offset. A HW move alone does not
+// complete a follower's fetch (Kafka's DelayedFetch counts bytes), so a follower learns a new HW
+// one fetch later: the window KIP-101's first scenario lives in.
+#include <fmt/format.h>
+
+#include "broker/replication/replica_manager.hpp"
+
+namespace seedlog::broker::replication {
+
+namespace proto = seedlog::protocol;
+
+namespace {
+
+proto::Response respond(const proto::Request& request, proto::ResponseBody body) {
+  proto::Response r;
+  r.api_version = request.header.api_version;
+  r.header.correlation_id = request.header.correlation_id;
+  r.body = std::move(body);
+  return r;
+}
+
+// FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH for a request epoch that is not the leader's (-1: none given).
+proto::ErrorCode check_epoch(const Partition& p, LeaderEpoch requested) {
+  if (requested.value() < 0 || requested == p.leader_epoch()) return proto::ErrorCode::none;
+  return requested < p.leader_epoch() ? proto::ErrorCode::fenced_leader_epoch : proto::ErrorCode::unknown_leader_epoch;
+}
+
+struct FetchSlot {
+  std::string topic;
+  proto::FetchRequest::Partition request;
+  Partition* replica = nullptr;
+  proto::FetchResponse::Partition answer;
+  bool done = false;  // an error, or data
+};
+
+}  // namespace
+
+proto::Response ReplicaManager::fetch(const proto::Request& request) {
+  const auto& req = std::get<proto::FetchRequest>(request.body);
+  const bool follower = req.replica_id.value() >= 0;
+  proto::FetchResponse resp;
+  BrokerEpoch follower_epoch{-1};
+  if (follower) {
+    resp.error_code = check_replica(req.replica_id, request.header.client_id, &follower_epoch);
+    if (resp.error_code != proto::ErrorCode::none) return respond(request, std::move(resp));
+  }
+  std::vector<FetchSlot> slots;
+  for (const auto& t : req.topics) {
+    for (const auto& part : t.partitions) slots.push_back(FetchSlot{t.topic, part, partition(t.topic, part.partition), {}, false});
+  }
+  // First pass: validate, and record the followers' positions (once per request).
+  for (FetchSlot& s : slots) {
+    s.answer.partition_index = s.request.partition;
+    Partition* p = s.replica;
+    if (p == nullptr || p->role() != Role::leader || !p->is_open()) {
+      s.answer.error_code = image().partition(s.topic, s.request.partition) ? proto::ErrorCode::not_leader_or_follower
+                                                                           : proto::ErrorCode::unknown_topic_or_partition;
+    } else if (proto::ErrorCode e = check_epoch(*p, s.request.current_leader_epoch); e != proto::ErrorCode::none) {
+      s.answer.error_code = e;
+    } else if (follower) {
+      const metadata::PartitionInfo* info = image().partition(s.topic, s.request.partition);
+      if (info == nullptr || !info->is_replica(req.replica_id)) {
+        s.answer.error_code = proto::ErrorCode::not_leader_or_follower;
+      } else if (!p->on_follower_fetch(req.replica_id, s.request.fetch_offset, follower_epoch)) {
+        s.answer.error_code = proto::ErrorCode::offset_out_of_range;
+      } else if (!info->in_isr(req.replica_id)) {
+        wake_isr_task();  // it may be ready to join
+      }
+    }
+    s.done = s.answer.error_code != proto::ErrorCode::none;
+  }
+  const sim::Instant deadline = env_.deadline_after(sim::Duration::ms(std::max(req.max_wait_ms, 0)));
+  uint64_t budget = static_cast<uint64_t>(std::max(req.max_bytes, 1));
+  // Bounded by the deadline: each round reads, then waits for a change.
+  while (true) {
+    size_t bytes = 0;
+    bool any_done = false;
+    for (FetchSlot& s : slots) {
+      if (s.done) {
+        any_done = true;
+        continue;
+      }
+      Partition& p = *s.replica;
+      s.answer = proto::FetchResponse::Partition{};
+      s.answer.partition_index = s.request.partition;
+      if (p.role() != Role::leader || check_epoch(p, s.request.current_leader_epoch) != proto::ErrorCode::none) {
+        s.answer.error_code = proto::ErrorCode::not_leader_or_follower;  // the role changed while waiting
+        s.done = true;
+        continue;
+      }
+      std::shared_ptr<storage::Log> log = p.log();
+      storage::ReadOptions options{.max_bytes = std::min<uint64_t>(static_cast<uint64_t>(std::max(s.request.partition_max_bytes, 1)), budget)};
+      if (!follower) options.max_offset = p.high_watermark();
+      auto read = log ? log->read(s.request.fetch_offset, options) : storage::Result<storage::ReadResult>(storage::LogError{storage::LogErrc::offline, sim::Errc::ok, "closed"});
+      if (!read.ok()) {
+        s.answer.error_code = read.code() == storage::LogErrc::offset_out_of_range ? proto::ErrorCode::offset_out_of_range
+                                                                                  : proto::ErrorCode::kafka_storage_error;
+        s.done = true;
+      } else if (!read->records.empty()) {
+        bytes += read->records.size();
+        budget -= std::min<uint64_t>(budget, read->records.size());
+        s.answer.records = std::move(read->records);
+        s.done = true;
+      }
+      s.answer.high_watermark = p.high_watermark();
+      s.answer.last_stable_offset = p.high_watermark();
+      s.answer.log_start_offset = p.log_start();
+    }
+    const bool enough = bytes >= static_cast<size_t>(std::max(req.min_bytes, 0)) && (bytes > 0 || req.min_bytes <= 0);
+    if (any_done || enough || !changed_.wait_until(deadline)) break;
+  }
+  for (FetchSlot& s : slots) {
+    if (resp.responses.empty() || resp.responses.back().topic != s.topic) resp.responses.push_back({s.topic, {}, {}, {}});
+    if (!s.answer.records && s.answer.error_code == proto::ErrorCode::none) s.answer.records = proto::Bytes{};
+    resp.responses.back().partitions.push_back(std::move(s.answer));
+  }
+  return respond(request, std::move(resp));
+}
+
+proto::Response ReplicaManager::list_offsets(const proto::Request& request) {
+  const auto& req = std::get<proto::ListOffsetsRequest>(request.body);
+  proto::ListOffsetsResponse resp;
+  for (const auto& t : req.topics) {
+    proto::ListOffsetsResponse::Topic out{t.name, {}};
+    for (const auto& part : t.partitions) {
+      proto::ListOffsetsResponse::Partition a;
+      a.partition_index = part.partition_index;
+      Partition* p = partition(t.name, part.partition_index);
+      if (p == nullptr || p->role() != Role::leader || !p->is_open()) {
+        a.error_code = image().partition(t.name, part.partition_index) ? proto::ErrorCode::not_leader_or_follower
+                                                                      : proto::ErrorCode::unknown_topic_or_partition;
+      } else if (part.timestamp == -2) {
+        a.offset = p->log_start();
+      } else if (part.timestamp == -1) {
+        a.offset = p->high_watermark();  // the latest a read-uncommitted consumer may read up to
+      }
+      // Any other timestamp needs a time index, which the log does not have: "no such offset" (-1).
+      out.partitions.push_back(a);
+    }
+    resp.topics.push_back(std::move(out));
+  }
+  return respond(request, std::move(resp));
+}
+
+proto::Response ReplicaManager::offset_for_leader_epoch(const proto::Request& request) {
+  const auto& req = std::get<proto::OffsetForLeaderEpochRequest>(request.body);
+  proto::OffsetForLeaderEpochResponse resp;
+  proto::ErrorCode replica_error = proto::ErrorCode::none;
+  if (req.replica_id.value() >= 0) {
+    BrokerEpoch ignored{-1};
+    replica_error = check_replica(req.replica_id, request.header.client_id, &ignored);
+  }
+  for (const auto& t : req.topics) {
+    proto::OffsetForLeaderEpochResponse::Topic out{t.topic, {}, {}};
+    for (const auto& part : t.partitions) {
+      proto::OffsetForLeaderEpochResponse::Partition a;
+      a.partition = part.partition;
+      Partition* p = partition(t.topic, part.partition);
+      if (replica_error != proto::ErrorCode::none) {
+        a.error_code = replica_error;
+      } else if (p == nullptr || p->role() != Role::leader || !p->is_open()) {
+        a.error_code = image().partition(t.topic, part.partition) ? proto::ErrorCode::not_leader_or_follower
+                                                                 : proto::ErrorCode::unknown_topic_or_partition;
+      } else if (proto::ErrorCode e = check_epoch(*p, part.current_leader_epoch); e != proto::ErrorCode::none) {
+        a.error_code = e;
+      } else {
+        const storage::EpochEndOffset end = p->log()->end_offset_for_epoch(part.leader_epoch);
+        a.leader_epoch = end.epoch;
+        a.end_offset = end.end_offset;
+      }
+      out.partitions.push_back(a);
+    }
+    resp.topics.push_back(std::move(out));
+  }
+  return respond(request, std::move(resp));
+}
+
+}  // namespace seedlog::broker::replication

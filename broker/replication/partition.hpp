@@ -1,0 +1,158 @@
+// One local replica of a partition: its log, its role (leader or follower at a leader epoch), the
+// leader's view of its followers, the idempotent producer state, and the observation events.
+//
+// Role changes come only from the replica manager's metadata task, one at a time and in metadata
+// order. Produce, fetch and fetcher tasks run concurrently with them; every operation that can
+// suspend (any log operation may wait for the disk) is followed by a re-check of `role_generation()`
+// by the caller, so nothing computed under one role is applied under another.
+//
+// Events (docs/replication.md has the fields):
+//   replica.open, replica.role, replica.append, replica.hw, replica.truncate, replica.isr,
+//   replica.offline.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/metadata/image.hpp"
+#include "broker/protocol/error_code.hpp"
+#include "broker/replication/config.hpp"
+#include "broker/replication/leader_state.hpp"
+#include "broker/replication/producer_state.hpp"
+#include "broker/replication/sync.hpp"
+#include "broker/storage/log.hpp"
+#include "sim/env.hpp"
+
+namespace seedlog::broker::replication {
+
+enum class Role : uint8_t { none, leader, follower };
+std::string_view to_string(Role r);
+
+struct PartitionKey {
+  std::string topic;
+  int32_t partition = 0;
+  auto operator<=>(const PartitionKey&) const = default;
+  std::string to_string() const;  // "orders-3"
+};
+
+// The outcome of a leader append, per Produce partition.
+struct LeaderAppend {
+  protocol::ErrorCode error = protocol::ErrorCode::none;
+  Offset first_offset{-1};
+  Offset last_offset{-1};
+  bool duplicate = false;  // an idempotent retry answered with its original offsets
+  uint64_t generation = 0; // the role generation the append happened in
+};
+
+class Partition {
+ public:
+  // `changed` is notified on every append, HW, ISR and role change (long polls and delayed produces
+  // wait on it).
+  Partition(sim::Env& env, PartitionKey key, const ReplicationConfig& config, BrokerId self, Signal& changed);
+  ~Partition();
+  Partition(const Partition&) = delete;
+  Partition& operator=(const Partition&) = delete;
+
+  const PartitionKey& key() const { return key_; }
+  Role role() const { return role_; }
+  LeaderEpoch leader_epoch() const { return leader_epoch_; }
+  BrokerId leader() const { return leader_; }
+  // Incremented by every role change: a task that suspended compares it to see if its world moved.
+  uint64_t role_generation() const { return generation_; }
+  bool is_open() const { return log_ != nullptr; }
+  // The log for reading; readers keep the reference across their read, so that a log closed
+  // meanwhile (after an I/O error) stays alive until they are done with it.
+  std::shared_ptr<storage::Log> log() const { return log_; }
+  const LeaderState* leader_state() const { return leader_state_ ? &*leader_state_ : nullptr; }
+  const ProducerStateTable& producers() const { return producers_; }
+  int32_t min_insync() const { return min_insync_; }
+
+  // Opens (and recovers) the log; emits replica.open. Safe to call when open.
+  storage::Status open();
+  // Drops the log (after an error took it offline, or the replica left); role becomes none.
+  void close(std::string_view why);
+
+  // ---- role changes (the metadata task) ------------------------------------------------------
+  // Records the epoch at the LEO, rebuilds the producer state, starts a fresh LeaderState.
+  storage::Status become_leader(const metadata::PartitionInfo& info);
+  // Stops leading; with the follower-truncates-to-hw defect also truncates to the local HW.
+  storage::Status become_follower(const metadata::PartitionInfo& info);
+  void become_none(std::string_view why);
+  // Same leader and epoch, new ISR/partition epoch from the metadata.
+  void update_isr(const metadata::PartitionInfo& info);
+
+  // ---- leader --------------------------------------------------------------------------------
+  // Validates the producer sequences, appends as leader, records the batches. Holds the append lock.
+  LeaderAppend append_as_leader(protocol::ByteView records);
+  // A follower fetched at fetch_offset; updates its state and maybe the HW. Returns false when the
+  // offset is beyond the log end (OFFSET_OUT_OF_RANGE).
+  bool on_follower_fetch(BrokerId follower, Offset fetch_offset, BrokerEpoch broker_epoch);
+  // Advances the HW if the ISR allows; returns whether it moved.
+  bool maybe_advance_hw();
+  // ISR change to propose now (and marks it pending), if any.
+  std::optional<std::vector<BrokerId>> take_isr_proposal(const std::vector<BrokerId>& replicas,
+                                                         const std::function<bool(BrokerId, BrokerEpoch)>& live);
+  // The controller's answer to our proposal (stale answers are ignored), or its failure.
+  void on_alter_partition_answer(const std::vector<BrokerId>& isr, PartitionEpoch partition_epoch);
+  void on_alter_partition_failed();
+  size_t isr_size_for_min_insync() const;
+
+  // ---- follower (the fetcher) -----------------------------------------------------------------
+  // Each step names the role generation the fetcher computed it under; a step whose generation is
+  // no longer current is not applied (`stale`): the fetcher's world moved while it waited.
+  struct Step {
+    bool stale = false;
+    storage::Status status;
+  };
+  // Appends fetched batches, then applies the leader's HW: min(leader HW, own LEO). The fetcher
+  // only fetches once truncation has settled, so the HW is never applied before it.
+  Step append_as_follower(uint64_t generation, protocol::ByteView records, Offset leader_hw);
+  Step truncate_to(uint64_t generation, Offset offset, std::string_view reason);
+  Step truncate_fully_and_start_at(uint64_t generation, Offset offset, std::string_view reason);
+
+  // ---- both ------------------------------------------------------------------------------------
+  Offset log_end() const;
+  Offset high_watermark() const;
+  Offset log_start() const;
+  storage::Status checkpoint_hw();
+  // Rebuilds the idempotent producer table by replaying the log.
+  storage::Status rebuild_producer_state();
+  // Flushes the log and checkpoints the HW (a test verb: "the OS wrote the page cache back").
+  storage::Status flush();
+
+ private:
+  void set_role(Role role, const metadata::PartitionInfo& info);
+  void emit_role();
+  void emit_appended(const std::vector<storage::BatchInfo>& batches, const std::vector<ProducerBatchHeader>& producers);
+  void emit_hw(const HwCandidate* counted);
+  void emit_isr();
+  void on_log_error(const storage::LogError& error, std::string_view during);
+  storage::Status truncate_locked(Offset offset, std::string_view reason);
+  void apply_hw_locked(Offset hw);
+
+  sim::Env& env_;
+  PartitionKey key_;
+  const ReplicationConfig& config_;
+  BrokerId self_;
+  Signal& changed_;
+  std::string dir_;
+  std::shared_ptr<storage::Log> log_;
+  Role role_ = Role::none;
+  BrokerId leader_{-1};
+  LeaderEpoch leader_epoch_{-1};
+  uint64_t generation_ = 0;
+  bool hw_announced_ = false;  // a follower announces the first HW it applies in a role, even unchanged
+  int32_t min_insync_ = 1;
+  std::optional<LeaderState> leader_state_;
+  ProducerStateTable producers_;
+  FiberMutex append_lock_;
+};
+
+// The producer fields of every batch in `records` (one per batch, in order); nullopt when the
+// records do not split into batches.
+std::optional<std::vector<ProducerBatchHeader>> producer_headers(protocol::ByteView records);
+
+}  // namespace seedlog::broker::replication
