@@ -1,4 +1,4 @@
-// seedlog: the command line. Subcommands: run, sweep, determinism, list.
+// seedlog: the command line. Subcommands: run, repro, shrink, sweep, determinism, merge, list.
 // Exit codes: 0 pass, 1 safety violation, 2 usage or bad input, 3 liveness failure, 4 crash,
 // 5 nondeterminism (docs/cli.md).
 #include <unistd.h>
@@ -15,6 +15,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "scenarios/defects.hpp"
+#include "scenarios/merge.hpp"
 #include "scenarios/scenario.hpp"
 #include "scenarios/shrink.hpp"
 #include "scenarios/sweep.hpp"
@@ -63,7 +65,7 @@ const ScenarioInfo* require_scenario(const std::string& name) {
 }
 
 struct RunArgs {
-  std::string scenario = "echo-fifo";
+  std::string scenario = "cluster-swarm";
   std::string seed = "0";
   bool json = false;
   bool check_determinism = false;
@@ -73,6 +75,7 @@ struct RunArgs {
   std::string repro_out;
   bool print_schedule = false;
   std::optional<FaultSchedule> schedule;  // from a repro file
+  std::vector<std::string> defects;       // --defect NAME (or the repro file's)
   std::string replayed_file;              // the repro file being replayed, for the reproduce line
 };
 
@@ -88,9 +91,27 @@ bool write_file(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
+// Every --defect must name a catalog entry; the error lists the known ones.
+bool check_defects(const std::vector<std::string>& names, const char* cmd) {
+  for (const std::string& n : names) {
+    if (find_defect(n) == nullptr) {
+      std::fprintf(stderr, "seedlog %s: unknown defect '%s' (known: %s)\n", cmd, n.c_str(), known_defect_names().c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string defect_flags(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += " --defect " + n;
+  return out;
+}
+
 int cmd_run(const RunArgs& a) {
   const ScenarioInfo* s = require_scenario(a.scenario);
   if (s == nullptr) return kUsage;
+  if (!check_defects(a.defects, "run")) return kUsage;
   auto seed = sim::parse_seed(a.seed);
   if (!seed) {
     std::fprintf(stderr, "seedlog run: --seed '%s' is not a seed (a number, 0x-hex, or a 40-digit git hash)\n",
@@ -122,12 +143,18 @@ int cmd_run(const RunArgs& a) {
   RunSettings settings;
   settings.check_determinism = a.check_determinism;
   settings.schedule = a.schedule;
+  settings.defects = a.defects;
   settings.attach = [&](sim::World& w) {
     if (text_sink) w.trace().add_sink(text_sink.get());
     if (json_sink) w.trace().add_sink(json_sink.get());
     if (pcap) w.network().set_tap([&pcap](const sim::WireEvent& e) { pcap->record(e); });
   };
   const RunReport r = run_scenario(*s, *seed, settings);
+  if (r.judgement.verdict == Verdict::usage) {  // e.g. a defect the scenario cannot switch on
+    std::fprintf(stderr, "seedlog run: %s\n", r.judgement.detail.c_str());
+    if (a.json) std::printf("%s\n", r.to_json().c_str());
+    return kUsage;
+  }
   if (a.print_schedule) std::fprintf(stderr, "fault schedule:\n%s", r.schedule.describe().c_str());
   std::string repro_path = a.repro_out;
   if (repro_path.empty() && !a.json && r.judgement.verdict != Verdict::pass) {
@@ -141,6 +168,7 @@ int cmd_run(const RunArgs& a) {
     std::printf("%s\n", r.to_json().c_str());
   } else {
     std::printf("scenario %s, seed %llu\n", r.scenario.c_str(), static_cast<unsigned long long>(r.seed));
+    if (!r.defects.empty()) std::printf("  defects switched on:%s\n", defect_flags(r.defects).c_str());
     for (const auto& [k, v] : r.options) std::printf("  %-34s %s\n", k.c_str(), v.c_str());
     std::printf("verdict: %s%s%s\n", std::string(to_string(r.judgement.verdict)).c_str(),
                 r.judgement.property.empty() ? "" : (" (" + r.judgement.property + ")").c_str(),
@@ -150,8 +178,8 @@ int cmd_run(const RunArgs& a) {
                 static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.trace_hash));
     if (r.judgement.verdict != Verdict::pass) {
       if (a.replayed_file.empty()) {
-        std::printf("reproduce: seedlog run --scenario %s --seed %llu\n", r.scenario.c_str(),
-                    static_cast<unsigned long long>(r.seed));
+        std::printf("reproduce: seedlog run --scenario %s --seed %llu%s\n", r.scenario.c_str(),
+                    static_cast<unsigned long long>(r.seed), defect_flags(r.defects).c_str());
       } else {
         std::printf("reproduce: seedlog repro %s\n", a.replayed_file.c_str());
       }
@@ -162,7 +190,7 @@ int cmd_run(const RunArgs& a) {
 }
 
 struct SweepArgs {
-  std::string scenario = "echo-fifo";
+  std::string scenario = "cluster-swarm";
   std::string seeds = "1..100";
   int jobs = 0;
   std::string out;
@@ -170,6 +198,7 @@ struct SweepArgs {
   double time_limit_s = 300;
   uint64_t memory_limit_mb = 4096;
   std::string shard;
+  std::vector<std::string> defects;
 };
 
 std::optional<std::pair<uint64_t, uint64_t>> parse_shard(const std::string& text) {
@@ -183,6 +212,7 @@ std::optional<std::pair<uint64_t, uint64_t>> parse_shard(const std::string& text
 
 int cmd_sweep(const SweepArgs& a, const char* argv0) {
   if (require_scenario(a.scenario) == nullptr) return kUsage;
+  if (!check_defects(a.defects, "sweep")) return kUsage;
   auto range = parse_seed_range(a.seeds);
   if (!range) {
     std::fprintf(stderr, "seedlog sweep: --seeds '%s' is not a range like 1..1000\n", a.seeds.c_str());
@@ -198,6 +228,7 @@ int cmd_sweep(const SweepArgs& a, const char* argv0) {
   o.time_limit_s = a.time_limit_s;
   o.memory_limit_mb = a.memory_limit_mb;
   o.self_exe = self_exe(argv0);
+  o.defects = a.defects;
   std::string shard = a.shard;
   // On a cluster engine the shard index comes from the environment (the total still from --shard).
   for (const char* var : {"SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"}) {
@@ -236,6 +267,7 @@ int cmd_repro(const std::string& path, RunArgs a) {
   a.scenario = repro->scenario;
   a.seed = std::to_string(repro->seed);
   a.schedule = repro->schedule;
+  a.defects = repro->defects;
   a.repro_out = "-";  // never rewrite the file being replayed
   a.replayed_file = path;
   const int code = cmd_run(a);
@@ -249,6 +281,7 @@ int cmd_shrink(const std::string& path, const std::string& out_path) {
   if (s == nullptr) return kUsage;
   RunSettings check;
   check.schedule = repro->schedule;
+  check.defects = repro->defects;
   const RunReport first = run_scenario(*s, repro->seed, check);
   if (first.judgement.verdict == Verdict::pass) {
     std::fprintf(stderr, "seedlog shrink: %s passes now: nothing to shrink\n", path.c_str());
@@ -270,6 +303,33 @@ int cmd_shrink(const std::string& path, const std::string& out_path) {
   return static_cast<int>(r.report.judgement.verdict);
 }
 
+int cmd_merge(const std::vector<std::string>& inputs, const std::string& out_path) {
+  const MergeReport m = merge_results(inputs);
+  for (const std::string& e : m.errors) std::fprintf(stderr, "seedlog merge: %s\n", e.c_str());
+  if (!m.errors.empty()) return kUsage;
+  if (!out_path.empty()) {
+    std::string text;
+    for (const MergedResult& r : m.results) text += r.line + "\n";
+    if (!write_file(out_path, text)) return std::fprintf(stderr, "seedlog merge: cannot write %s\n", out_path.c_str()), kUsage;
+  }
+  std::printf("merge summary: %zu results from %zu files (%zu duplicates agreed, %zu conflicts)\n", m.results.size(),
+              inputs.size(), m.duplicates, m.conflicts.size());
+  for (const auto& [scenario, counts] : m.counts) {
+    std::printf("  %s\n", scenario.c_str());
+    for (const auto& [verdict, n] : counts) std::printf("    %-18s %zu\n", std::string(to_string(verdict)).c_str(), n);
+  }
+  for (const std::string& c : m.conflicts) std::printf("  CONFLICT %s\n", c.c_str());
+  size_t shown = 0;
+  for (const MergedResult& r : m.results) {
+    if (r.verdict == Verdict::pass || ++shown > 20) continue;
+    std::printf("  FAIL %s seed %llu (%s)\n    reproduce: seedlog run --scenario %s --seed %llu\n", r.scenario.c_str(),
+                static_cast<unsigned long long>(r.seed), std::string(to_string(r.verdict)).c_str(), r.scenario.c_str(),
+                static_cast<unsigned long long>(r.seed));
+  }
+  if (shown > 20) std::printf("  ... and %zu more failures\n", shown - 20);
+  return m.exit_code();
+}
+
 int cmd_list(const std::string& what) {
   if (what == "scenarios") {
     for (const auto& s : all_scenarios()) std::printf("%-20s %s\n", s.name.c_str(), s.description.c_str());
@@ -284,7 +344,15 @@ int cmd_list(const std::string& what) {
                 "power-loss modes, fsync errors, read corruption, misdirected writes, ENOSPC; see docs/simulation.md)\n");
     return 0;
   }
-  std::fprintf(stderr, "seedlog list: unknown list '%s' (known: scenarios, faults)\n", what.c_str());
+  if (what == "defects") {
+    for (const DefectInfo& d : all_defects()) {
+      std::printf("%-30s %-12s found by: %s\n    %s\n", std::string(d.name).c_str(), std::string(d.component).c_str(),
+                  d.found_by.empty() ? "(no bundled scenario yet)" : fmt::format("{} ({})", d.found_by, d.property).c_str(),
+                  std::string(d.recreates).c_str());
+    }
+    return 0;
+  }
+  std::fprintf(stderr, "seedlog list: unknown list '%s' (known: scenarios, defects, faults)\n", what.c_str());
   return kUsage;
 }
 
@@ -307,6 +375,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--pcap", run.pcap, "Write the simulated network's traffic as a pcap file");
   run_cmd->add_option("--repro-out", run.repro_out, "Where to write the repro file on failure (default: ./seedlog-repro-SCENARIO-SEED.json)");
   run_cmd->add_flag("--print-schedule", run.print_schedule, "Print the fault schedule");
+  run_cmd->add_option("--defect", run.defects, "Switch a catalog defect on (repeatable; see: seedlog list defects)");
 
   RunArgs repro;
   std::string repro_path;
@@ -337,6 +406,7 @@ int main(int argc, char** argv) {
   sweep_cmd->add_option("--shard", sweep.shard,
                         "K/N: run the K-th of N interleaved shards (/N takes K from SLURM_ARRAY_TASK_ID or "
                         "JOB_COMPLETION_INDEX)");
+  sweep_cmd->add_option("--defect", sweep.defects, "Switch a catalog defect on in every seed (repeatable)");
 
   SweepArgs det;
   det.determinism = true;
@@ -344,10 +414,17 @@ int main(int argc, char** argv) {
   det_cmd->add_option("--scenario", det.scenario, "Scenario name")->capture_default_str();
   det_cmd->add_option("--seeds", det.seeds, "Seed range A..B")->capture_default_str();
   det_cmd->add_option("-j,--jobs", det.jobs, "Worker processes (default: all cores)");
+  det_cmd->add_option("--defect", det.defects, "Switch a catalog defect on (repeatable)");
+
+  std::vector<std::string> merge_inputs;
+  std::string merge_out;
+  auto* merge_cmd = app.add_subcommand("merge", "Combine the --out files of sweep shards into one summary");
+  merge_cmd->add_option("files", merge_inputs, "JSON Lines files written by seedlog sweep --out")->required();
+  merge_cmd->add_option("--out", merge_out, "Write the merged results (one line per scenario and seed, sorted)");
 
   std::string list_what = "scenarios";
-  auto* list_cmd = app.add_subcommand("list", "List scenarios");
-  list_cmd->add_option("what", list_what, "scenarios | faults")->capture_default_str();
+  auto* list_cmd = app.add_subcommand("list", "List scenarios, defects or faults");
+  list_cmd->add_option("what", list_what, "scenarios | defects | faults")->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -366,6 +443,7 @@ int main(int argc, char** argv) {
     if (*sweep_cmd) return cmd_sweep(sweep, argv[0]);
     if (*det_cmd) return cmd_sweep(det, argv[0]);
     if (*list_cmd) return cmd_list(list_what);
+    if (*merge_cmd) return cmd_merge(merge_inputs, merge_out);
   } catch (const seedlog::ConfigError& e) {
     std::fprintf(stderr, "seedlog: bad configuration: %s\n", e.what());
     return static_cast<int>(Verdict::usage);

@@ -22,6 +22,7 @@
 #include "broker/raft/checker.hpp"
 #include "broker/server/node.hpp"
 #include "model/online/metadata_invariants.hpp"
+#include "scenarios/defects.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace seedlog::scenarios {
@@ -45,8 +46,10 @@ class ClusterScenario final : public ScenarioRun {
 
   sim::WorldOptions world_options(uint64_t seed) override { return sim::WorldOptions{.seed = seed}; }
 
+  std::string enable_defects(const std::vector<std::string>& names) override { return apply_defects(names, config_); }
+
   void setup(sim::World& w) override {
-    broker::server::NodeConfig config;
+    broker::server::NodeConfig config = config_;
     for (int i = 0; i < shape_.voters; ++i) config.voters.push_back({broker::raft::BrokerId{i}, sim::NodeId{static_cast<uint32_t>(i)}});
     for (int i = 0; i < shape_.nodes; ++i) {
       brokers_.push_back(w.add_node(fmt::format("n{}", i), [config](sim::Env& env) { broker::server::BrokerNode::boot(env, config); }));
@@ -134,6 +137,7 @@ class ClusterScenario final : public ScenarioRun {
   }
 
   ClusterShape shape_;
+  broker::server::NodeConfig config_;  // every broker's, before setup() fills in the quorum
   std::vector<sim::NodeId> brokers_;
   sim::NodeId client_;
   sim::World* world_ = nullptr;

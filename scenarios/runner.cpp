@@ -48,6 +48,14 @@ std::string RunReport::to_json() const {
   sim::append_json_string(out, judgement.property);
   out += ",\"detail\":";
   sim::append_json_string(out, judgement.detail);
+  if (!defects.empty()) {
+    out += ",\"defects\":[";
+    for (size_t i = 0; i < defects.size(); ++i) {
+      if (i > 0) out += ',';
+      sim::append_json_string(out, defects[i]);
+    }
+    out += ']';
+  }
   out += fmt::format(",\"sim_time_ns\":{},\"events\":{},\"trace_hash\":\"{:016x}\",\"wall_s\":{:.4f}}}", sim_ns,
                      events, trace_hash, wall_s);
   return out;
@@ -61,6 +69,7 @@ std::string RunReport::repro_json() const {
   j["verdict"] = std::string(to_string(judgement.verdict));
   j["property"] = judgement.property;
   j["detail"] = judgement.detail;
+  j["defects"] = defects;
   j["schedule"] = nlohmann::json::parse(schedule.to_json());
   j["options"] = nlohmann::json::object();
   for (const auto& [k, v] : options) j["options"][k] = v;
@@ -80,7 +89,16 @@ std::optional<Repro> parse_repro(const std::string& text, std::string* error) {
   std::string why;
   auto schedule = FaultSchedule::from_json(j["schedule"].dump(), &why);
   if (!schedule) return fail("schedule: " + why);
-  return Repro{j["scenario"].get<std::string>(), j["seed"].get<uint64_t>(), *schedule, j.value("property", std::string())};
+  std::vector<std::string> defects;
+  if (j.contains("defects")) {
+    if (!j["defects"].is_array()) return fail("'defects' is not an array of names");
+    for (const auto& d : j["defects"]) {
+      if (!d.is_string()) return fail("'defects' is not an array of names");
+      defects.push_back(d.get<std::string>());
+    }
+  }
+  return Repro{j["scenario"].get<std::string>(), j["seed"].get<uint64_t>(), *schedule, j.value("property", std::string()),
+               std::move(defects)};
 }
 
 std::string_view build_id() {
@@ -99,7 +117,12 @@ RunReport execute(const ScenarioInfo& info, uint64_t seed, const RunSettings& se
   RunReport report;
   report.scenario = info.name;
   report.seed = seed;
+  report.defects = settings.defects;
   auto run = info.make();
+  if (std::string why = run->enable_defects(settings.defects); !why.empty()) {
+    report.judgement = Judgement{Verdict::usage, "defects", fmt::format("scenario {}: {}", info.name, why)};
+    return report;
+  }
   sim::World world(run->world_options(seed));
   report.options = world.describe_options();
   run->setup(world);
@@ -132,9 +155,11 @@ RunReport run_scenario(const ScenarioInfo& info, uint64_t seed, const RunSetting
   // Wall time is measured here, outside the simulation, for the report only.
   const auto started = std::chrono::steady_clock::now();
   RunReport report = execute(info, seed, settings, nullptr);
-  if (settings.check_determinism && report.judgement.verdict != Verdict::crash) {
+  const bool rerun = report.judgement.verdict != Verdict::crash && report.judgement.verdict != Verdict::usage;
+  if (settings.check_determinism && rerun) {
     RunSettings again;
     again.schedule = settings.schedule;
+    again.defects = settings.defects;
     const sim::DeterminismReport d = sim::check_determinism([&](sim::DeterminismProbe& probe) {
       (void)execute(info, seed, again, &probe);
     });

@@ -42,6 +42,11 @@ class ScenarioRun {
   virtual sim::Duration duration() const = 0;
   // Called after the run (unless it crashed) to check the properties.
   virtual Judgement judge(sim::World& world, const sim::RunResult& result) = 0;
+  // Switches defects of the public catalog (scenarios/defects.hpp) on, before setup(). Returns ""
+  // or why it cannot; a scenario without brokers has nothing to switch.
+  virtual std::string enable_defects(const std::vector<std::string>& names) {
+    return names.empty() ? "" : "this scenario runs no broker, so it has no defects to switch on";
+  }
 };
 
 struct ScenarioInfo {
@@ -62,6 +67,7 @@ struct RunReport {
   uint64_t trace_hash = 0;
   double wall_s = 0;
   std::vector<std::pair<std::string, std::string>> options;
+  std::vector<std::string> defects;  // switched on for this run
   FaultSchedule schedule;
   std::string to_json() const;
   // A repro file: everything needed to replay the run bit for bit (docs/cli.md).
@@ -72,6 +78,7 @@ struct RunSettings {
   bool check_determinism = false;
   std::function<void(sim::World&)> attach;  // extra observers (trace sinks) before the run
   std::optional<FaultSchedule> schedule;   // replaces the generated one (repro, shrink, hand edits)
+  std::vector<std::string> defects;        // catalog defects to switch on (scenarios/defects.hpp)
 };
 
 struct Repro {
@@ -79,6 +86,7 @@ struct Repro {
   uint64_t seed = 0;
   FaultSchedule schedule;
   std::string property;  // what failed when the file was written
+  std::vector<std::string> defects;
 };
 std::optional<Repro> parse_repro(const std::string& text, std::string* error);
 

@@ -32,6 +32,7 @@ ShrinkResult shrink(const ScenarioInfo& scenario, const Repro& repro,
     ++result.runs;
     RunSettings s;
     s.schedule = repro.schedule.without_pairs(minus(all, kept));
+    s.defects = repro.defects;
     RunReport r = run_scenario(scenario, repro.seed, s);
     const bool fails = r.judgement.verdict != Verdict::pass && r.judgement.property == repro.property;
     if (fails && out) *out = std::move(r);

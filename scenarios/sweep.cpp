@@ -71,6 +71,10 @@ Worker spawn_worker(const SweepOptions& o, uint64_t seed) {
     std::vector<const char*> argv = {o.self_exe.c_str(), "run", "--scenario", o.scenario.c_str(),
                                      "--seed", seed_text.c_str(), "--json"};
     if (o.determinism) argv.push_back("--check-determinism");
+    for (const std::string& d : o.defects) {
+      argv.push_back("--defect");
+      argv.push_back(d.c_str());
+    }
     argv.push_back(nullptr);
     ::execv(o.self_exe.c_str(), const_cast<char* const*>(argv.data()));
     std::fprintf(stderr, "exec %s: %s\n", o.self_exe.c_str(), std::strerror(errno));
@@ -245,12 +249,15 @@ int run_sweep(const SweepOptions& o) {
               finished, wall, wall > 0 ? static_cast<double>(finished) / wall : 0.0, o.jobs);
   for (const auto& [verdict, n] : counts) std::printf("  %-18s %zu\n", std::string(to_string(verdict)).c_str(), n);
   std::sort(failures.begin(), failures.end(), [](const Outcome& a, const Outcome& b) { return a.seed < b.seed; });
+  std::string defects;
+  for (const std::string& d : o.defects) defects += " --defect " + d;
   for (size_t i = 0; i < failures.size() && i < 20; ++i) {
     auto j = nlohmann::json::parse(failures[i].json, nullptr, false);
     const std::string what = j.is_object() ? j.value("property", "") + ": " + j.value("detail", "") : failures[i].json;
-    std::printf("  FAIL seed %llu (%s) %s\n    reproduce: seedlog run --scenario %s --seed %llu\n",
+    std::printf("  FAIL seed %llu (%s) %s\n    reproduce: seedlog run --scenario %s --seed %llu%s\n",
                 static_cast<unsigned long long>(failures[i].seed), std::string(to_string(failures[i].verdict)).c_str(),
-                tail_of(what, 300).c_str(), o.scenario.c_str(), static_cast<unsigned long long>(failures[i].seed));
+                tail_of(what, 300).c_str(), o.scenario.c_str(), static_cast<unsigned long long>(failures[i].seed),
+                defects.c_str());
   }
   if (failures.size() > 20) std::printf("  ... and %zu more failures\n", failures.size() - 20);
   return exit_code_for(counts);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace seedlog::scenarios {
 
@@ -23,6 +24,7 @@ struct SweepOptions {
   uint64_t shard_index = 0;  // this sweep runs the seeds s with (s - first) % shard_count == shard_index
   uint64_t shard_count = 1;
   std::string self_exe;      // the seedlog executable workers run
+  std::vector<std::string> defects;  // --defect NAME, passed on to every worker
 };
 
 // Returns the exit code of the sweep: 0 when every seed passed, otherwise the code of the worst

@@ -29,8 +29,9 @@ cmake --build --preset fuzz -j "$jobs" --target fuzz_all
 SEEDLOG_FUZZ_SECONDS=${SEEDLOG_FUZZ_SECONDS:-30} ctest --test-dir build/fuzz -L fuzz -j "$jobs" --output-on-failure
 
 stage "seed sweeps with the determinism re-run"
-for scenario in echo-fifo; do
-  build/default/seedlog sweep --scenario "$scenario" --seeds 1..500 -j "$jobs" --determinism
+# Every bundled scenario that must pass (echo-fifo-corrupt is expected to fail: a unit test covers it).
+for scenario in echo-fifo controller-failover cluster-swarm; do
+  build/default/seedlog sweep --scenario "$scenario" --seeds "${SEEDLOG_SWEEP_SEEDS:-1..300}" -j "$jobs" --determinism
 done
 
 stage "all stages passed"

@@ -1,0 +1,91 @@
+#include "scenarios/defects.hpp"
+
+#include <array>
+
+#include <fmt/format.h>
+
+#include "broker/server/node.hpp"
+
+namespace seedlog::scenarios {
+namespace {
+
+using broker::server::NodeConfig;
+
+struct Switch {
+  std::string_view name;
+  void (*enable)(NodeConfig&);
+};
+
+// The catalog, in the order KAFKA.md lists the bug classes. A defect enters the catalog when the
+// broker implements its switch; `found_by` is filled in once a bundled scenario reliably finds it.
+constexpr std::array kCatalog = {
+    DefectInfo{"follower-truncates-to-hw", "replication",
+               "KIP-101: a new follower truncates to its local high watermark instead of the epoch-based "
+               "divergence point, losing acknowledged records or leaving replicas divergent",
+               "", "", 0},
+    DefectInfo{"unclean-isr-of-one", "replication",
+               "Jepsen's 2013 Kafka analysis: min.insync.replicas ignored and unclean election allowed, so "
+               "writes acknowledged by a lone leader vanish when an out-of-sync replica is elected",
+               "", "", 0},
+    DefectInfo{"acks-all-on-leader-append", "replication",
+               "acks=all answered as soon as the leader appended, before the followers replicated the batch", "",
+               "", 0},
+    DefectInfo{"no-producer-dedup", "replication",
+               "Redpanda issue 3039 pattern: a retried idempotent batch is refused as out of order instead "
+               "of being recognised, so the client resets and the record is written twice",
+               "", "", 0},
+    DefectInfo{"recovery-point-without-flush", "storage",
+               "KAFKA-10101: the recovery point advances past data that was never flushed, so a power loss "
+               "leaves torn data below it that recovery no longer checks",
+               "", "", 0},
+    DefectInfo{"raft-vote-ignores-log", "raft",
+               "a controller grants votes without Raft's election restriction, so a node missing committed "
+               "metadata can win and overwrite it",
+               "controller-failover", "leader-completeness", 200},
+};
+
+constexpr std::array kSwitches = {
+    Switch{"follower-truncates-to-hw", [](NodeConfig& c) { c.replication.defects.follower_truncates_to_hw = true; }},
+    Switch{"unclean-isr-of-one",
+           [](NodeConfig& c) {
+             c.replication.defects.unclean_isr_of_one = true;
+             c.controller.unclean_leader_election = true;  // the bug's other half
+           }},
+    Switch{"acks-all-on-leader-append", [](NodeConfig& c) { c.replication.defects.acks_all_on_leader_append = true; }},
+    Switch{"no-producer-dedup", [](NodeConfig& c) { c.replication.defects.no_producer_dedup = true; }},
+    Switch{"recovery-point-without-flush",
+           [](NodeConfig& c) { c.replication.log.defects.recovery_point_without_flush = true; }},
+    Switch{"raft-vote-ignores-log", [](NodeConfig& c) { c.raft.defect_vote_ignores_log = true; }},
+};
+static_assert(kCatalog.size() == kSwitches.size(), "every catalog entry has a switch");
+
+}  // namespace
+
+std::span<const DefectInfo> all_defects() { return kCatalog; }
+
+const DefectInfo* find_defect(std::string_view name) {
+  for (const DefectInfo& d : kCatalog) {
+    if (d.name == name) return &d;
+  }
+  return nullptr;
+}
+
+std::string known_defect_names() {
+  std::string out;
+  for (const DefectInfo& d : kCatalog) out += (out.empty() ? "" : ", ") + std::string(d.name);
+  return out;
+}
+
+std::string apply_defects(const std::vector<std::string>& names, NodeConfig& config) {
+  for (const std::string& name : names) {
+    const Switch* found = nullptr;
+    for (const Switch& s : kSwitches) {
+      if (s.name == name) found = &s;
+    }
+    if (found == nullptr) return fmt::format("unknown defect '{}' (known: {})", name, known_defect_names());
+    found->enable(config);
+  }
+  return "";
+}
+
+}  // namespace seedlog::scenarios
