@@ -15,6 +15,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "model/checker.hpp"
+#include "model/history_io.hpp"
 #include "scenarios/defects.hpp"
 #include "scenarios/merge.hpp"
 #include "scenarios/scenario.hpp"
@@ -330,6 +332,43 @@ int cmd_merge(const std::vector<std::string>& inputs, const std::string& out_pat
   return m.exit_code();
 }
 
+struct CheckHistoryArgs {
+  std::string file;
+  std::string format = "auto";
+  bool json = false;
+  bool jepsen = false;                   // Jepsen's kafka checker's defaults
+  std::vector<std::string> not_errors;   // anomaly kinds reported but not counted as errors
+};
+
+// Judges a history recorded elsewhere (a Jepsen run's history.edn, or JSON) with model/'s
+// checkers. Exit 0: valid, 1: anomalies that are errors, 2: unreadable input or bad options.
+int cmd_check_history(const CheckHistoryArgs& a) {
+  auto text = read_file(a.file);
+  if (!text) return std::fprintf(stderr, "seedlog check-history: cannot read %s\n", a.file.c_str()), kUsage;
+  model::CheckOptions options;
+  if (a.jepsen) {
+    // Plain Jepsen histories of subscribing consumers log no rebalances, so (as Jepsen's checker
+    // does) poll-skip and nonmonotonic-poll across a rebalance are not errors there.
+    options.errors = options.errors.without(model::AnomalyKind::poll_skip).without(model::AnomalyKind::nonmonotonic_poll);
+  }
+  for (const std::string& name : a.not_errors) {
+    auto kind = model::parse_anomaly_kind(name);
+    if (!kind) return std::fprintf(stderr, "seedlog check-history: unknown anomaly kind '%s'\n", name.c_str()), kUsage;
+    options.errors = options.errors.without(*kind);
+  }
+  model::Result<model::History> history = [&] {
+    if (a.format == "auto") return model::parse_history(*text);
+    return model::parse_history(*text, *model::parse_history_format(a.format));
+  }();
+  if (!history.ok()) {
+    std::fprintf(stderr, "seedlog check-history: %s: %s\n", a.file.c_str(), history.error().to_string().c_str());
+    return kUsage;
+  }
+  const model::CheckResult r = model::check_history(history.value(), options);
+  std::printf("%s\n", (a.json ? model::to_json(r) : model::to_text(r)).c_str());
+  return r.valid ? 0 : static_cast<int>(Verdict::safety);
+}
+
 int cmd_list(const std::string& what) {
   if (what == "scenarios") {
     for (const auto& s : all_scenarios()) std::printf("%-20s %s\n", s.name.c_str(), s.description.c_str());
@@ -422,6 +461,15 @@ int main(int argc, char** argv) {
   merge_cmd->add_option("files", merge_inputs, "JSON Lines files written by seedlog sweep --out")->required();
   merge_cmd->add_option("--out", merge_out, "Write the merged results (one line per scenario and seed, sorted)");
 
+  CheckHistoryArgs check;
+  auto* check_cmd = app.add_subcommand("check-history", "Check a recorded history (Jepsen EDN or JSON) for anomalies");
+  check_cmd->add_option("file", check.file, "history.edn, Jepsen-shaped JSON, or seedlog JSON Lines")->required();
+  check_cmd->add_option("--format", check.format, "auto | jsonl | json | edn")
+      ->check(CLI::IsMember({"auto", "jsonl", "json", "edn"}))->capture_default_str();
+  check_cmd->add_flag("--json", check.json, "Print the result as one JSON object");
+  check_cmd->add_flag("--jepsen", check.jepsen, "Jepsen's defaults: poll-skip and nonmonotonic-poll are not errors");
+  check_cmd->add_option("--not-an-error", check.not_errors, "Report this anomaly kind but do not fail on it (repeatable)");
+
   std::string list_what = "scenarios";
   auto* list_cmd = app.add_subcommand("list", "List scenarios, defects or faults");
   list_cmd->add_option("what", list_what, "scenarios | defects | faults")->capture_default_str();
@@ -444,6 +492,7 @@ int main(int argc, char** argv) {
     if (*det_cmd) return cmd_sweep(det, argv[0]);
     if (*list_cmd) return cmd_list(list_what);
     if (*merge_cmd) return cmd_merge(merge_inputs, merge_out);
+    if (*check_cmd) return cmd_check_history(check);
   } catch (const seedlog::ConfigError& e) {
     std::fprintf(stderr, "seedlog: bad configuration: %s\n", e.what());
     return static_cast<int>(Verdict::usage);
