@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <deque>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -20,6 +21,7 @@
 #include "scenarios/defects.hpp"
 #include "scenarios/merge.hpp"
 #include "scenarios/scenario.hpp"
+#include "scenarios/scenario_file.hpp"
 #include "scenarios/shrink.hpp"
 #include "scenarios/sweep.hpp"
 #include "sim/pcap.hpp"
@@ -56,12 +58,25 @@ std::string self_exe(const char* argv0) {
   return argv0;
 }
 
+// A bundled scenario by name, or a scenario file (a path ending in .toml).
 const ScenarioInfo* require_scenario(const std::string& name) {
   const ScenarioInfo* s = find_scenario(name);
+  if (s == nullptr && name.size() > 5 && name.ends_with(".toml")) {
+    static std::deque<ScenarioInfo> loaded;  // stable addresses for the returned pointers
+    std::string why;
+    auto file = load_scenario_file(name, &why);
+    if (!file) {
+      std::fprintf(stderr, "seedlog: bad scenario file: %s\n", why.c_str());
+      return nullptr;
+    }
+    loaded.push_back(std::move(*file));
+    return &loaded.back();
+  }
   if (s == nullptr) {
     std::string known;
     for (const auto& i : all_scenarios()) known += (known.empty() ? "" : ", ") + i.name;
-    std::fprintf(stderr, "seedlog: unknown scenario '%s' (known: %s)\n", name.c_str(), known.c_str());
+    std::fprintf(stderr, "seedlog: unknown scenario '%s' (known: %s; or a scenario file NAME.toml)\n", name.c_str(),
+                 known.c_str());
   }
   return s;
 }
@@ -171,6 +186,12 @@ int cmd_run(const RunArgs& a) {
   } else {
     std::printf("scenario %s, seed %llu\n", r.scenario.c_str(), static_cast<unsigned long long>(r.seed));
     if (!r.defects.empty()) std::printf("  defects switched on:%s\n", defect_flags(r.defects).c_str());
+    if (s->expected != Verdict::pass) {
+      const bool met = r.judgement.verdict == s->expected &&
+                       r.judgement.property.find(s->expected_property) != std::string::npos;
+      std::printf("expected by the scenario: %s%s%s (%s)\n", std::string(to_string(s->expected)).c_str(),
+                  s->expected_property.empty() ? "" : " of ", s->expected_property.c_str(), met ? "met" : "NOT met");
+    }
     for (const auto& [k, v] : r.options) std::printf("  %-34s %s\n", k.c_str(), v.c_str());
     std::printf("verdict: %s%s%s\n", std::string(to_string(r.judgement.verdict)).c_str(),
                 r.judgement.property.empty() ? "" : (" (" + r.judgement.property + ")").c_str(),

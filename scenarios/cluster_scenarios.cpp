@@ -22,6 +22,7 @@
 #include "broker/raft/checker.hpp"
 #include "broker/server/node.hpp"
 #include "model/online/metadata_invariants.hpp"
+#include "scenarios/cluster_scenarios.hpp"
 #include "scenarios/defects.hpp"
 #include "scenarios/scenario.hpp"
 
@@ -32,17 +33,12 @@ using namespace sim::literals;
 using sim::Duration;
 using sim::Instant;
 
-struct ClusterShape {
-  int nodes = 5;
-  int voters = 3;
-  bool voters_only = false;  // the nemesis hits only the quorum
-  Duration fault_phase = Duration::s(40);
-  Duration converge = Duration::s(40);
-};
-
 class ClusterScenario final : public ScenarioRun {
  public:
-  explicit ClusterScenario(ClusterShape shape) : shape_(shape) {}
+  explicit ClusterScenario(ClusterSpec spec) : shape_(std::move(spec)) {
+    shape_.validate();
+    if (std::string why = apply_defects(shape_.defects, config_); !why.empty()) throw ConfigError(why);
+  }
 
   sim::WorldOptions world_options(uint64_t seed) override { return sim::WorldOptions{.seed = seed}; }
 
@@ -50,8 +46,8 @@ class ClusterScenario final : public ScenarioRun {
 
   void setup(sim::World& w) override {
     broker::server::NodeConfig config = config_;
-    for (int i = 0; i < shape_.voters; ++i) config.voters.push_back({broker::raft::BrokerId{i}, sim::NodeId{static_cast<uint32_t>(i)}});
-    for (int i = 0; i < shape_.nodes; ++i) {
+    for (int i = 0; i < shape_.controllers; ++i) config.voters.push_back({broker::raft::BrokerId{i}, sim::NodeId{static_cast<uint32_t>(i)}});
+    for (int i = 0; i < shape_.brokers; ++i) {
       brokers_.push_back(w.add_node(fmt::format("n{}", i), [config](sim::Env& env) { broker::server::BrokerNode::boot(env, config); }));
     }
     client_ = w.add_node("client", [this](sim::Env& env) { workload(env); });
@@ -64,16 +60,18 @@ class ClusterScenario final : public ScenarioRun {
 
   std::vector<uint32_t> fault_targets() const override {
     std::vector<uint32_t> out;
-    const int n = shape_.voters_only ? shape_.voters : shape_.nodes;
+    if (!shape_.faults) return out;
+    const int n = shape_.faults_on_controllers_only ? shape_.controllers : shape_.brokers;
     for (int i = 0; i < n; ++i) out.push_back(static_cast<uint32_t>(i));
     return out;
   }
 
   NemesisProfile nemesis(sim::Rng& swarm) const override {
-    NemesisProfile p = swarm_profile(swarm, fault_targets().size());
-    p.max_down = 1;  // a quorum of 3 survives one voter down
-    p.max_power_loss_at_once = 1;
-    p.max_fault = std::min(p.max_fault, Duration::s(8));
+    NemesisProfile p = shape_.nemesis ? *shape_.nemesis : swarm_profile(swarm, fault_targets().size());
+    p.max_down = shape_.max_down;  // e.g. a quorum of 3 survives one voter down
+    p.max_power_loss_at_once = shape_.max_power_loss_at_once;
+    p.max_fault = std::min(p.max_fault, shape_.max_fault);
+    p.min_fault = std::min(p.min_fault, p.max_fault);
     return p;
   }
 
@@ -96,6 +94,7 @@ class ClusterScenario final : public ScenarioRun {
   void workload(sim::Env& env) {
     std::vector<sim::NodeId> bootstrap(brokers_.begin(), brokers_.end());
     broker::client::AdminClient admin(env, broker::client::AdminConfig{.bootstrap = bootstrap});
+    if (shape_.workload == "none") return;
     env.sleep(2_s);
     for (int i = 0; env.now() < Instant() + shape_.fault_phase; ++i) {
       const std::string name = fmt::format("topic-{}", i);
@@ -108,13 +107,13 @@ class ClusterScenario final : public ScenarioRun {
   // Liveness: what must hold at the end, after converge time with no faults.
   Judgement converged(sim::World& w) {
     broker::server::BrokerNode* controller = nullptr;
-    for (int i = 0; i < shape_.voters; ++i) {
+    for (int i = 0; i < shape_.controllers; ++i) {
       auto* node = node_at(w, i);
       if (node && node->controller() && node->controller()->active()) controller = node;
     }
     if (controller == nullptr) return Judgement{Verdict::liveness, "controller-elected", "no active controller after the heal"};
     const auto& img = controller->image();
-    for (int i = 0; i < shape_.nodes; ++i) {
+    for (int i = 0; i < shape_.brokers; ++i) {
       const auto* b = img.broker(broker::metadata::BrokerId{i});
       if (b == nullptr || b->fenced) {
         return Judgement{Verdict::liveness, "brokers-unfenced", fmt::format("broker {} is {} after the heal", i, b ? "fenced" : "not registered")};
@@ -136,7 +135,7 @@ class ClusterScenario final : public ScenarioRun {
     return w.env(sim::NodeId{static_cast<uint32_t>(i)}).find<broker::server::BrokerNode>();
   }
 
-  ClusterShape shape_;
+  ClusterSpec shape_;
   broker::server::NodeConfig config_;  // every broker's, before setup() fills in the quorum
   std::vector<sim::NodeId> brokers_;
   sim::NodeId client_;
@@ -148,16 +147,50 @@ class ClusterScenario final : public ScenarioRun {
 
 }  // namespace
 
+void ClusterSpec::validate() const {
+  if (brokers < 1 || brokers > 64) throw ConfigError(fmt::format("cluster.brokers: {} is not in 1..64", brokers));
+  if (controllers < 1 || controllers > brokers)
+    throw ConfigError(fmt::format("cluster.controllers: {} is not in 1..brokers ({})", controllers, brokers));
+  if (fault_phase < Duration() || converge < Duration::s(1))
+    throw ConfigError("phases: faults must be >= 0 and converge >= 1 s");
+  if (max_down < 1 || max_power_loss_at_once < 1) throw ConfigError("budget: max_down and max_power_loss_at_once must be >= 1");
+  if (max_fault < Duration::ms(1)) throw ConfigError("budget.max_fault_ms must be >= 1");
+  if (nemesis) nemesis->validate();
+  bool known = false;
+  for (const auto& w : cluster_workloads()) known = known || w.name == workload;
+  if (!known) {
+    std::string names;
+    for (const auto& w : cluster_workloads()) names += (names.empty() ? "" : ", ") + w.name;
+    throw ConfigError(fmt::format("workload.name: unknown workload '{}' (known: {})", workload, names));
+  }
+  for (const auto& d : defects) {
+    if (find_defect(d) == nullptr) throw ConfigError(fmt::format("defects: unknown defect '{}' (known: {})", d, known_defect_names()));
+  }
+}
+
+const std::vector<WorkloadInfo>& cluster_workloads() {
+  static const std::vector<WorkloadInfo> workloads = {
+      {"admin-topics", "an admin client creates topics (1-4 partitions, RF 3) through the fault phase; each "
+                       "acknowledged topic must exist with every partition led after the heal"},
+      {"none", "no client: the cluster alone (registration, fencing, controller elections)"},
+  };
+  return workloads;
+}
+
+std::unique_ptr<ScenarioRun> make_cluster_scenario(const ClusterSpec& spec) {
+  return std::make_unique<ClusterScenario>(spec);
+}
+
 std::vector<ScenarioInfo> cluster_scenarios() {
   return {
       {"controller-failover",
        "5 brokers, 3 controllers; kills, power loss, pauses and partitions of the controllers, one at a time; an admin "
        "workload creating topics; Raft and metadata invariants online; the cluster converges after the heal",
-       [] { return std::make_unique<ClusterScenario>(ClusterShape{.voters_only = true}); }},
+       [] { return make_cluster_scenario(ClusterSpec{.faults_on_controllers_only = true}); }},
       {"cluster-swarm",
        "5 brokers, 3 controllers; the fault mix and rates drawn from the seed, on every broker, one down at a time; "
        "the same checks as controller-failover",
-       [] { return std::make_unique<ClusterScenario>(ClusterShape{}); }},
+       [] { return make_cluster_scenario(ClusterSpec{}); }},
   };
 }
 

@@ -53,6 +53,10 @@ struct ScenarioInfo {
   std::string name;
   std::string description;
   std::function<std::unique_ptr<ScenarioRun>()> make;
+  // The outcome the scenario is written to have: a pass, or (a scenario that switches a defect on)
+  // the failure that shows the checkers catching it. `run` and `sweep` say whether it was met.
+  Verdict expected = Verdict::pass;
+  std::string expected_property;  // with a failure verdict: the property expected to fail
 };
 
 const std::vector<ScenarioInfo>& all_scenarios();

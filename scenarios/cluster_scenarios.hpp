@@ -1,0 +1,44 @@
+// The broker-cluster scenario family, driven by a spec: what bundled scenarios and scenario files
+// (scenarios/scenario_file.hpp) both build.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scenarios/scenario.hpp"
+
+namespace seedlog::scenarios {
+
+struct ClusterSpec {
+  int brokers = 5;
+  int controllers = 3;            // the first `controllers` brokers form the Raft quorum
+  bool faults_on_controllers_only = false;
+  // Fault kinds and rates: fixed here, or (nullopt) drawn from the seed, as swarm testing does.
+  std::optional<NemesisProfile> nemesis;
+  // The fault budget, applied to either profile.
+  size_t max_down = 1;
+  size_t max_power_loss_at_once = 1;
+  sim::Duration max_fault = sim::Duration::s(8);
+  bool faults = true;             // false: no nemesis at all
+  // Phases: faults, then a heal and `converge` time in which the liveness checks must come true.
+  sim::Duration fault_phase = sim::Duration::s(40);
+  sim::Duration converge = sim::Duration::s(40);
+  std::string workload = "admin-topics";  // one of cluster_workloads()
+  std::vector<std::string> defects;       // switched on in every broker (scenarios/defects.hpp)
+
+  // Throws ConfigError naming the field.
+  void validate() const;
+};
+
+struct WorkloadInfo {
+  std::string name;
+  std::string description;
+};
+// The workloads a cluster scenario can run, registered in C++ by name.
+const std::vector<WorkloadInfo>& cluster_workloads();
+
+std::unique_ptr<ScenarioRun> make_cluster_scenario(const ClusterSpec& spec);
+
+}  // namespace seedlog::scenarios
