@@ -20,6 +20,7 @@
 #include "model/history_io.hpp"
 #include "scenarios/defects.hpp"
 #include "scenarios/merge.hpp"
+#include "scenarios/properties.hpp"
 #include "scenarios/scenario.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "scenarios/shrink.hpp"
@@ -412,7 +413,14 @@ int cmd_list(const std::string& what) {
     }
     return 0;
   }
-  std::fprintf(stderr, "seedlog list: unknown list '%s' (known: scenarios, defects, faults)\n", what.c_str());
+  if (what == "properties") {
+    for (const PropertyInfo& p : all_properties()) {
+      std::printf("%-28s %-12s %-7s %s\n", std::string(p.name).c_str(), std::string(p.checker).c_str(),
+                  std::string(p.when).c_str(), std::string(p.definition).c_str());
+    }
+    return 0;
+  }
+  std::fprintf(stderr, "seedlog list: unknown list '%s' (known: scenarios, defects, properties, faults)\n", what.c_str());
   return kUsage;
 }
 
@@ -492,8 +500,8 @@ int main(int argc, char** argv) {
   check_cmd->add_option("--not-an-error", check.not_errors, "Report this anomaly kind but do not fail on it (repeatable)");
 
   std::string list_what = "scenarios";
-  auto* list_cmd = app.add_subcommand("list", "List scenarios, defects or faults");
-  list_cmd->add_option("what", list_what, "scenarios | defects | faults")->capture_default_str();
+  auto* list_cmd = app.add_subcommand("list", "List scenarios, defects, properties or faults");
+  list_cmd->add_option("what", list_what, "scenarios | defects | properties | faults")->capture_default_str();
 
   try {
     app.parse(argc, argv);

@@ -6,7 +6,9 @@
 #include <set>
 
 #include "broker/server/node.hpp"
+#include "model/checker.hpp"
 #include "scenarios/defects.hpp"
+#include "scenarios/properties.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace seedlog::scenarios {
@@ -60,6 +62,26 @@ TEST(DefectCatalog, ReproFilesCarryTheDefects) {
   bad["defects"] = "raft-vote-ignores-log";  // a string, not a list of names
   EXPECT_FALSE(parse_repro(bad.dump(), &why).has_value());
   EXPECT_NE(why.find("defects"), std::string::npos) << why;
+}
+
+TEST(PropertyCatalog, EveryHistoryAnomalyAndEveryDefectsPropertyIsListed) {
+  std::set<std::pair<std::string_view, std::string_view>> seen;
+  std::set<std::string_view> names;
+  for (const PropertyInfo& p : all_properties()) {
+    EXPECT_TRUE(seen.insert({p.name, p.checker}).second) << p.name << " twice for " << p.checker;
+    EXPECT_TRUE(p.when == "online" || p.when == "end") << p.name;
+    EXPECT_FALSE(p.definition.empty()) << p.name;
+    names.insert(p.name);
+  }
+  for (size_t k = 0; k < model::kAnomalyKindCount; ++k) {
+    const auto name = model::to_string(static_cast<model::AnomalyKind>(k));
+    EXPECT_TRUE(seen.count({name, "history"})) << name << " is not in the property catalog";
+  }
+  for (const DefectInfo& d : all_defects()) {
+    if (!d.property.empty()) {
+      EXPECT_TRUE(names.count(d.property)) << d.name << " reports an unlisted property " << d.property;
+    }
+  }
 }
 
 // The detection test CI runs: each finder scenario, with the defect, fails with the expected

@@ -1,0 +1,53 @@
+#include "scenarios/properties.hpp"
+
+#include <array>
+
+namespace seedlog::scenarios {
+namespace {
+
+constexpr std::array kProperties = {
+    // The Raft metadata quorum (broker/raft/checker.hpp).
+    PropertyInfo{"election-safety", "raft", "online", "at most one leader per Raft epoch"},
+    PropertyInfo{"vote-once", "raft", "online", "a voter grants at most one vote per epoch, also across restarts"},
+    PropertyInfo{"epoch-monotonic", "raft", "online", "a node's epoch never decreases, also across restarts"},
+    PropertyInfo{"leader-completeness", "raft", "online",
+                 "a leader holds every entry committed in an earlier epoch (the election restriction's guarantee)"},
+    PropertyInfo{"committed-entry-truncated", "raft", "online", "no node truncates an entry below the commit point"},
+    PropertyInfo{"committed-entry-changed", "raft", "online",
+                 "an entry at a committed offset is the same batch (epoch and CRC) on every node forever"},
+    PropertyInfo{"hw-monotonic", "raft", "online", "a leader's high watermark never decreases within its epoch"},
+    // The metadata image every broker applies (model/online/metadata_invariants.hpp).
+    PropertyInfo{"one-leader-per-epoch", "metadata", "online", "a partition has one leader per leader epoch"},
+    PropertyInfo{"epochs-monotonic", "metadata", "online", "a partition's leader and partition epochs never decrease"},
+    PropertyInfo{"leader-in-isr", "metadata", "online", "a partition's leader is a member of its ISR"},
+    PropertyInfo{"leader-unfenced", "metadata", "online", "a partition's leader is a registered, unfenced broker"},
+    PropertyInfo{"fenced-not-in-isr", "metadata", "online", "no fenced broker is in an ISR, except as its last member"},
+    // End-of-run checks of the cluster scenarios (scenarios/cluster_scenarios.cpp).
+    PropertyInfo{"acknowledged-topic-kept", "scenario", "end", "a topic whose creation was acknowledged still exists"},
+    PropertyInfo{"controller-elected", "liveness", "end", "an active controller exists after the heal"},
+    PropertyInfo{"brokers-unfenced", "liveness", "end", "every broker is registered and unfenced after the heal"},
+    PropertyInfo{"partitions-led", "liveness", "end", "every partition of every acknowledged topic has a leader after the heal"},
+    // Histories (model/checker.hpp; Jepsen's vocabulary where it has a name).
+    PropertyInfo{"lost-write", "history", "end", "an acknowledged record is never read, though reads reached past its offset"},
+    PropertyInfo{"unseen", "history", "end", "an acknowledged record no final read reached"},
+    PropertyInfo{"duplicate", "history", "end", "one value at more than one offset"},
+    PropertyInfo{"inconsistent-offsets", "history", "end", "two values at one offset of a partition"},
+    PropertyInfo{"aborted-read", "history", "end", "a definitely failed write was read (Jepsen's G1a)"},
+    PropertyInfo{"unwritten-read", "history", "end", "a read returned a value no one wrote"},
+    PropertyInfo{"poll-skip", "history", "end", "a consumer's successive polls skip offsets that exist, without a rebalance"},
+    PropertyInfo{"nonmonotonic-poll", "history", "end", "a consumer's successive polls go backwards, without a rebalance"},
+    PropertyInfo{"int-poll-skip", "history", "end", "one poll skips offsets that exist"},
+    PropertyInfo{"int-nonmonotonic-poll", "history", "end", "one poll goes backwards"},
+    PropertyInfo{"nonmonotonic-send", "history", "end", "a producer's successive sends to a partition get decreasing offsets"},
+    PropertyInfo{"partition-order", "history", "end", "reads of a partition disagree on the order of its records"},
+    PropertyInfo{"durability", "history", "end",
+                 "each acknowledged write is present at its offset and read by every group that reads past it"},
+    PropertyInfo{"committed-offset-regression", "history", "end",
+                 "a group's committed offset moves backwards through a stale member"},
+};
+
+}  // namespace
+
+std::span<const PropertyInfo> all_properties() { return kProperties; }
+
+}  // namespace seedlog::scenarios
