@@ -18,6 +18,7 @@
 
 #include "model/checker.hpp"
 #include "model/history_io.hpp"
+#include "scenarios/bench.hpp"
 #include "scenarios/defects.hpp"
 #include "scenarios/merge.hpp"
 #include "scenarios/properties.hpp"
@@ -391,6 +392,44 @@ int cmd_check_history(const CheckHistoryArgs& a) {
   return r.valid ? 0 : static_cast<int>(Verdict::safety);
 }
 
+struct BenchArgs {
+  std::vector<std::string> scenarios;  // default: the bundled performance scenarios
+  std::string seed = "1";
+  int repeat = 3;
+  bool json = false;
+};
+
+int cmd_bench(BenchArgs a, const char* argv0) {
+  if (a.scenarios.empty()) {
+    for (const auto& s : all_scenarios()) {
+      if (s.bench) a.scenarios.push_back(s.name);
+    }
+  }
+  for (const std::string& s : a.scenarios) {
+    if (require_scenario(s) == nullptr) return kUsage;
+  }
+  auto seed = sim::parse_seed(a.seed);
+  if (!seed) return std::fprintf(stderr, "seedlog bench: --seed '%s' is not a seed\n", a.seed.c_str()), kUsage;
+  const auto figures = run_bench(a.scenarios, *seed, a.repeat, self_exe(argv0));
+  bool all_passed = true;
+  if (!a.json) {
+    std::printf("%-22s %14s %14s %16s %12s  %s\n", "scenario", "sim-s/wall-s", "events/wall-s", "wall-us/record",
+                "peak RSS", "verdict");
+  }
+  for (const BenchFigures& f : figures) {
+    all_passed = all_passed && f.verdict == "pass";
+    if (a.json) {
+      std::printf("%s\n", f.to_json().c_str());
+      continue;
+    }
+    const auto per_record = f.wall_us_per_record();
+    std::printf("%-22s %14.1f %14.0f %16s %10.1f MiB  %s\n", f.scenario.c_str(), f.sim_s_per_wall_s(),
+                f.events_per_wall_s(), per_record ? fmt::format("{:.2f}", *per_record).c_str() : "-",
+                static_cast<double>(f.peak_rss_bytes) / (1 << 20), f.verdict.c_str());
+  }
+  return all_passed ? 0 : static_cast<int>(Verdict::safety);
+}
+
 int cmd_list(const std::string& what) {
   if (what == "scenarios") {
     for (const auto& s : all_scenarios()) std::printf("%-20s %s\n", s.name.c_str(), s.description.c_str());
@@ -499,6 +538,14 @@ int main(int argc, char** argv) {
   check_cmd->add_flag("--jepsen", check.jepsen, "Jepsen's defaults: poll-skip and nonmonotonic-poll are not errors");
   check_cmd->add_option("--not-an-error", check.not_errors, "Report this anomaly kind but do not fail on it (repeatable)");
 
+  BenchArgs bench;
+  auto* bench_cmd = app.add_subcommand("bench", "Measure whole scenarios: simulated s per wall s, events/s, us per record, peak memory");
+  bench_cmd->add_option("--scenario", bench.scenarios, "Scenario to measure (repeatable; default: the bundled bench scenarios)");
+  bench_cmd->add_option("--seed", bench.seed, "Seed of every run")->capture_default_str();
+  bench_cmd->add_option("--repeat", bench.repeat, "Runs per scenario; the fastest counts")
+      ->check(CLI::Range(1, 100))->capture_default_str();
+  bench_cmd->add_flag("--json", bench.json, "One JSON object per scenario");
+
   std::string list_what = "scenarios";
   auto* list_cmd = app.add_subcommand("list", "List scenarios, defects, properties or faults");
   list_cmd->add_option("what", list_what, "scenarios | defects | properties | faults")->capture_default_str();
@@ -521,6 +568,7 @@ int main(int argc, char** argv) {
     if (*det_cmd) return cmd_sweep(det, argv[0]);
     if (*list_cmd) return cmd_list(list_what);
     if (*merge_cmd) return cmd_merge(merge_inputs, merge_out);
+    if (*bench_cmd) return cmd_bench(bench, argv[0]);
     if (*check_cmd) return cmd_check_history(check);
   } catch (const seedlog::ConfigError& e) {
     std::fprintf(stderr, "seedlog: bad configuration: %s\n", e.what());

@@ -56,6 +56,7 @@ std::string RunReport::to_json() const {
     }
     out += ']';
   }
+  if (records > 0) out += fmt::format(",\"records\":{}", records);
   out += fmt::format(",\"sim_time_ns\":{},\"events\":{},\"trace_hash\":\"{:016x}\",\"wall_s\":{:.4f}}}", sim_ns,
                      events, trace_hash, wall_s);
   return out;
@@ -146,6 +147,7 @@ RunReport execute(const ScenarioInfo& info, uint64_t seed, const RunSettings& se
   } else {
     report.judgement = run->judge(world, result);
   }
+  report.records = run->records_completed();
   return report;
 }
 

@@ -47,6 +47,9 @@ class ScenarioRun {
   virtual std::string enable_defects(const std::vector<std::string>& names) {
     return names.empty() ? "" : "this scenario runs no broker, so it has no defects to switch on";
   }
+  // Records that went the whole way (produced, replicated to every replica, consumed), for the
+  // bench's wall time per record; 0 for scenarios without a record workload.
+  virtual uint64_t records_completed() const { return 0; }
 };
 
 struct ScenarioInfo {
@@ -57,6 +60,7 @@ struct ScenarioInfo {
   // the failure that shows the checkers catching it. `run` and `sweep` say whether it was met.
   Verdict expected = Verdict::pass;
   std::string expected_property;  // with a failure verdict: the property expected to fail
+  bool bench = false;             // one of the performance scenarios `seedlog bench` runs by default
 };
 
 const std::vector<ScenarioInfo>& all_scenarios();
@@ -69,6 +73,7 @@ struct RunReport {
   int64_t sim_ns = 0;
   uint64_t events = 0;
   uint64_t trace_hash = 0;
+  uint64_t records = 0;  // ScenarioRun::records_completed()
   double wall_s = 0;
   std::vector<std::pair<std::string, std::string>> options;
   std::vector<std::string> defects;  // switched on for this run
