@@ -169,9 +169,17 @@ SendResult TestProducer::send(const std::string& topic, int32_t partition, const
       continue;
     }
     if (!r.rpc_failed && !proto::is_retriable(r.error) && r.error != proto::ErrorCode::not_enough_replicas_after_append) {
-      return out;
+      break;
     }
     env_.sleep(options_.backoff);
+  }
+  // Given up with the outcome unknown: the sequence number may be taken by this record in some
+  // log. Reusing it for the next record would have the broker answer that record as a duplicate
+  // of this one (with this one's offset), so start over with a new producer id, as Kafka's
+  // producer does after a batch expires.
+  if (options_.idempotent) {
+    id_.reset();
+    next_seq_.clear();
   }
   return out;
 }
@@ -270,6 +278,7 @@ bool ReplCluster::wait_in_sync(const std::string& topic, int32_t partition, sim:
         if (info == nullptr || info->leader == metadata::kNoLeader || info->isr.size() != info->replicas.size()) return false;
         Partition* leader = replica(info->leader.value(), topic, partition);
         if (leader == nullptr || leader->role() != Role::leader || leader->leader_epoch() != info->leader_epoch) return false;
+        if (leader->high_watermark() != leader->log_end()) return false;  // everything is committed, so readable
         for (BrokerId r : info->replicas) {
           Partition* p = replica(r.value(), topic, partition);
           if (p == nullptr || !p->is_open() || p->log_end() != leader->log_end()) return false;
@@ -406,21 +415,36 @@ DurabilityReport ReplCluster::check_durability(const std::string& topic, int32_t
 
 // ---- faults within the budget ---------------------------------------------------------------
 
+// A node that lost power is tainted until its new incarnation registered and is back in the ISR of
+// every partition it replicates: until then its log may miss committed data, yet the controller may
+// still count it (its old registration looks alive, or it stays in an ISR as the last member).
+bool ReplCluster::tainted(int node) {
+  auto it = power_lost_at_epoch_.find(node);
+  if (it == power_lost_at_epoch_.end()) return false;
+  auto c = cluster_->active_controller();
+  if (!c) return true;
+  const metadata::Image& img = *cluster_->image(*c);
+  const metadata::BrokerInfo* b = img.broker(BrokerId{node});
+  if (b == nullptr || b->fenced || b->epoch.value() == it->second) return true;  // not re-registered since
+  for (const auto& [name, t] : img.topics()) {
+    for (const metadata::PartitionInfo& p : t.partitions) {
+      if (p.is_replica(BrokerId{node}) && !p.in_isr(BrokerId{node})) return true;
+    }
+  }
+  power_lost_at_epoch_.erase(it);
+  return false;
+}
+
 bool ReplCluster::power_loss_within_budget(int node) {
   auto c = cluster_->active_controller();
   if (!c) return false;
+  if (tainted_other_than(node)) return false;
   const metadata::Image& img = *cluster_->image(*c);
-  auto tainted = [&](int n) {
-    auto it = power_lost_at_epoch_.find(n);
-    if (it == power_lost_at_epoch_.end()) return false;
-    const metadata::BrokerInfo* b = img.broker(BrokerId{n});
-    return b == nullptr || b->epoch.value() == it->second;  // not re-registered since
-  };
   for (const auto& [name, t] : img.topics()) {
     for (const metadata::PartitionInfo& p : t.partitions) {
       if (!p.in_isr(BrokerId{node})) continue;
       const bool covered = std::any_of(p.isr.begin(), p.isr.end(), [&](BrokerId m) {
-        return m.value() != node && world().is_up(cluster_->node(m.value())) && !tainted(m.value());
+        return m.value() != node && world().is_up(cluster_->node(m.value()));
       });
       if (!covered) return false;
     }
@@ -428,10 +452,35 @@ bool ReplCluster::power_loss_within_budget(int node) {
   return true;
 }
 
+bool ReplCluster::tainted_other_than(int node) {
+  for (int n = 0; n < nodes_; ++n) {
+    if (n != node && tainted(n)) return true;
+  }
+  return false;
+}
+
+bool ReplCluster::kill_within_budget(int node) { return !tainted_other_than(node); }
+
 void ReplCluster::apply_faults(const scenarios::FaultSchedule& schedule) {
   scenarios::FaultSchedule rest;
   rest.heal_at = schedule.heal_at;
   for (const scenarios::FaultEvent& e : schedule.events) {
+    if (e.kind == scenarios::FaultKind::kill) {
+      world().at(sim::Instant() + e.at, [this, e] {
+        for (uint32_t raw : e.nodes) {
+          const int n = static_cast<int>(raw);
+          if (n >= nodes_ || !world().is_up(cluster_->node(n))) continue;
+          if (!kill_within_budget(n)) {
+            ++downgraded_;
+            world().emit("nemesis.downgraded", {{"node", raw}, {"from", "kill"}, {"to", "none"}});
+            continue;
+          }
+          world().emit("nemesis", {{"fault", "kill"}, {"what", e.why}, {"pair", e.pair}});
+          world().kill(cluster_->node(n));
+        }
+      });
+      continue;
+    }
     if (e.kind != scenarios::FaultKind::power_loss) {
       rest.events.push_back(e);
       continue;
@@ -442,8 +491,9 @@ void ReplCluster::apply_faults(const scenarios::FaultSchedule& schedule) {
         if (n >= nodes_ || !world().is_up(cluster_->node(n))) continue;
         if (!power_loss_within_budget(n)) {
           ++downgraded_;
-          world().emit("nemesis.downgraded", {{"node", raw}, {"from", "power_loss"}, {"to", "kill"}});
-          world().kill(cluster_->node(n));
+          const bool kill = kill_within_budget(n);
+          world().emit("nemesis.downgraded", {{"node", raw}, {"from", "power_loss"}, {"to", kill ? "kill" : "none"}});
+          if (kill) world().kill(cluster_->node(n));
           continue;
         }
         auto c = cluster_->active_controller();

@@ -162,7 +162,8 @@ class ReplCluster {
   int leader_of(const std::string& topic, int32_t partition) { return cluster_->leader_of(topic, partition); }
   std::vector<int> replicas_of(const std::string& topic, int32_t partition);
   Partition* replica(int i, const std::string& topic, int32_t partition);
-  // The partition is led, its ISR holds every replica, and all of them end where the leader ends.
+  // The partition is led, its ISR holds every replica, all of them end where the leader ends, and
+  // the leader's HW is there too.
   bool wait_in_sync(const std::string& topic, int32_t partition, sim::Duration limit = sim::Duration::s(30));
 
   // Client operations, run on the client node until they finish.
@@ -185,17 +186,22 @@ class ReplCluster {
   bool workload_done() const;
   DurabilityReport check_durability(const std::string& topic, int32_t partitions);
 
-  // Applies a nemesis schedule, keeping power losses inside the fault budget: a power loss that
-  // would leave some partition of the node without another ISR member that is up and has not lost
-  // power itself since it last (re)registered is turned into a kill (reported as
-  // `nemesis.downgraded`).
+  // Applies a nemesis schedule, keeping its faults inside the fault budget (docs/replication.md).
+  // A node that lost power is tainted until its new incarnation is registered and back in the ISR
+  // of every partition it replicates. A power loss while another node is tainted, or one that would
+  // leave some partition of the node without another ISR member that is up, is turned into a kill;
+  // a kill while another node is tainted is dropped. Both are reported as `nemesis.downgraded`.
   void apply_faults(const scenarios::FaultSchedule& schedule);
-  uint64_t downgraded_power_losses() const { return downgraded_; }
+  uint64_t downgraded_faults() const { return downgraded_; }
+  // Whether killing `node` now keeps the fault budget (no other node is tainted).
+  bool kill_within_budget(int node);
 
  private:
   template <class T>
   T on_client(const std::function<T(TestClient&)>& fn, sim::Duration limit);
   bool power_loss_within_budget(int node);
+  bool tainted(int node);
+  bool tainted_other_than(int node);
   std::vector<sim::NodeId> brokers() const;
 
   std::unique_ptr<Cluster> cluster_;
@@ -204,7 +210,7 @@ class ReplCluster {
   model::online::ReplicationInvariants inv_;
   std::shared_ptr<History> history_;
   std::shared_ptr<int> producers_running_;
-  std::map<int, int64_t> power_lost_at_epoch_;  // node -> its broker epoch when it lost power
+  std::map<int, int64_t> power_lost_at_epoch_;  // tainted node -> its broker epoch when it lost power
   uint64_t downgraded_ = 0;
 };
 

@@ -80,6 +80,7 @@ void ReplicationInvariants::on_node(const sim::TraceEvent& e) {
     n.broker_epoch = -1;  // a new process registers anew
     for (auto& [key, r] : n.replicas) {
       r.role = "none";  // the new process has not taken a role yet
+      r.max_role_epoch = -1;
       r.leader_hw = -1;
       r.hw_epoch = -1;
       r.advances.clear();
@@ -111,6 +112,11 @@ void ReplicationInvariants::on_open(const sim::TraceEvent& e, Node& n, const Key
 void ReplicationInvariants::on_role(const sim::TraceEvent& e, Replica& r, const Key& key) {
   r.role = std::string(e.get_str("role"));
   r.leader_epoch = static_cast<int32_t>(e.get_i64("leader_epoch"));
+  if (r.leader_epoch < r.max_role_epoch) {
+    report(e, "replica-epoch-monotonic", fmt::format("{}/{}: took role {} at leader epoch {} after epoch {}", key.first,
+                                                     key.second, r.role, r.leader_epoch, r.max_role_epoch));
+  }
+  r.max_role_epoch = std::max(r.max_role_epoch, r.leader_epoch);
   if (r.role != "leader") return;
   PartitionView& p = partitions_[key];
   if (r.log_end >= p.max_hw) {
@@ -127,14 +133,20 @@ void ReplicationInvariants::on_role(const sim::TraceEvent& e, Replica& r, const 
     report(e, "leader-completeness", detail);
   }
   // Either way the old history above the new leader's log ends here; later commits follow the new one.
-  end_history_at(p, r.log_end);
+  end_history_at(key, p, r.log_end);
   r.lost_power = false;
 }
 
-void ReplicationInvariants::end_history_at(PartitionView& p, int64_t end) {
+void ReplicationInvariants::end_history_at(const Key& key, PartitionView& p, int64_t end) {
   p.committed.erase(p.committed.lower_bound(end), p.committed.end());
   if (!p.committed.empty() && p.committed.rbegin()->second.last >= end) p.committed.erase(std::prev(p.committed.end()));
   p.max_hw = std::min(p.max_hw, end);
+  // What replicas still hold above the end was compared with the old history only: compare it
+  // again with the new one once their HWs cover it (KIP-101's scenario 2 diverges exactly there).
+  for (auto& [id, node] : nodes_) {
+    auto r = node.replicas.find(key);
+    if (r != node.replicas.end()) r->second.compared_upto = std::min(r->second.compared_upto, end);
+  }
 }
 
 void ReplicationInvariants::on_append(const sim::TraceEvent& e, Replica& r) {

@@ -12,6 +12,11 @@
 //   ack-before-commit     an acks=all produce succeeds only once the leader's HW passed the batch
 //   ack-below-min-insync  ...and only if the HW advance that committed it counted at least
 //                         min.insync.replicas members
+//   replica-epoch-monotonic  a replica never takes a role at a leader epoch below one it has
+//                         already taken in the same process (roles follow the metadata in order)
+//
+// The metadata-side invariants (one leader per leader epoch, epochs monotonic in each node's
+// metadata, no fenced broker in an ISR except as its last member) are MetadataInvariants'.
 //
 // Losses the durability contract allows are reported apart (allowed()), not as violations: a leader
 // elected uncleanly (the metadata says so), or one whose log a power loss cut below the committed
@@ -71,6 +76,7 @@ class ReplicationInvariants {
     int64_t compared_upto = 0;     // batches below this were compared with the committed map
     std::string role = "none";
     int32_t leader_epoch = -1;
+    int32_t max_role_epoch = -1;   // the largest leader epoch a role was taken at in this process
     int32_t hw_epoch = -1;         // the epoch of the last leader HW
     int64_t leader_hw = -1;
     bool lost_power = false;       // a power loss cut this log (since it last became leader-complete)
@@ -97,7 +103,7 @@ class ReplicationInvariants {
   void on_produce(const sim::TraceEvent& e, Replica& r, const Key& key);
   void check_isr_members(const sim::TraceEvent& e, const Key& key, int64_t hw, int32_t epoch);
   void commit(const sim::TraceEvent& e, Replica& r, const Key& key);
-  void end_history_at(PartitionView& p, int64_t end);
+  void end_history_at(const Key& key, PartitionView& p, int64_t end);
   void report(const sim::TraceEvent& e, std::string invariant, std::string detail);
   void allow(const sim::TraceEvent& e, std::string reason, std::string detail);
 
