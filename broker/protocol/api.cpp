@@ -17,7 +17,7 @@ constexpr std::array kSupported = {
     ApiSupport{ApiKey::produce, 7, 7, 9},
     ApiSupport{ApiKey::fetch, 11, 15, 12},
     ApiSupport{ApiKey::list_offsets, 2, 2, 6},
-    ApiSupport{ApiKey::metadata, 2, 2, 9},
+    ApiSupport{ApiKey::metadata, 2, 7, 9},
     ApiSupport{ApiKey::offset_commit, 7, 7, 8},
     ApiSupport{ApiKey::offset_fetch, 5, 5, 6},
     ApiSupport{ApiKey::find_coordinator, 2, 2, 3},

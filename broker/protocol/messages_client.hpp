@@ -52,7 +52,9 @@ struct ApiVersionsResponse {
   bool operator==(const ApiVersionsResponse&) const = default;
 };
 
-// Metadata v2.
+// Metadata v2 (librdkafka 2.0.2) to v7 (v3 throttle time, v4 allow_auto_topic_creation, v5 offline
+// replicas, v7 each partition's leader epoch: what a consumer sends as its current leader epoch,
+// KIP-320).
 struct MetadataRequest {
   static constexpr ApiKey kApiKey = ApiKey::metadata;
   static constexpr const char* kName = "MetadataRequest";
@@ -61,6 +63,7 @@ struct MetadataRequest {
     bool operator==(const Topic&) const = default;
   };
   std::optional<std::vector<Topic>> topics;  // null = all topics
+  bool allow_auto_topic_creation = true;     // v4+; seedlog never creates topics on a Metadata request
   bool operator==(const MetadataRequest&) const = default;
 };
 
@@ -78,8 +81,10 @@ struct MetadataResponse {
     ErrorCode error_code = ErrorCode::none;
     int32_t partition_index = 0;
     BrokerId leader_id{-1};
+    LeaderEpoch leader_epoch{-1};  // v7+
     std::vector<BrokerId> replica_nodes;
     std::vector<BrokerId> isr_nodes;
+    std::vector<BrokerId> offline_replicas;  // v5+
     bool operator==(const Partition&) const = default;
   };
   struct Topic {
@@ -89,6 +94,7 @@ struct MetadataResponse {
     std::vector<Partition> partitions;
     bool operator==(const Topic&) const = default;
   };
+  int32_t throttle_time_ms = 0;  // v3+
   std::vector<Broker> brokers;
   std::optional<std::string> cluster_id;
   BrokerId controller_id{-1};

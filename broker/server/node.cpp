@@ -102,6 +102,7 @@ proto::Response BrokerNode::metadata_response(const proto::Request& request) con
       proto::MetadataResponse::Partition part;
       part.partition_index = p.partition;
       part.leader_id = p.leader;
+      part.leader_epoch = p.leader_epoch;
       part.replica_nodes = p.replicas;
       part.isr_nodes = p.isr;
       if (p.leader == metadata::kNoLeader) part.error_code = proto::ErrorCode::leader_not_available;

@@ -53,7 +53,7 @@ void schema_fields(Io& io, ApiVersionsResponse& m) {
           tag(3, "zk_migration_ready", m.zk_migration_ready));
 }
 
-// ---- Metadata v2 ---------------------------------------------------------------------------
+// ---- Metadata v2-v7 ------------------------------------------------------------------------
 
 template <class Io>
 void schema_fields(Io& io, MetadataRequest::Topic& m) {
@@ -63,6 +63,7 @@ void schema_fields(Io& io, MetadataRequest::Topic& m) {
 template <class Io>
 void schema_fields(Io& io, MetadataRequest& m) {
   io.field("topics", m.topics);
+  if (io.version() >= 4) io.field("allow_auto_topic_creation", m.allow_auto_topic_creation);
 }
 
 template <class Io>
@@ -78,8 +79,10 @@ void schema_fields(Io& io, MetadataResponse::Partition& m) {
   io.field("error_code", m.error_code);
   io.field("partition_index", m.partition_index);
   io.field("leader_id", m.leader_id);
+  if (io.version() >= 7) io.field("leader_epoch", m.leader_epoch);
   io.field("replica_nodes", m.replica_nodes);
   io.field("isr_nodes", m.isr_nodes);
+  if (io.version() >= 5) io.field("offline_replicas", m.offline_replicas);
 }
 
 template <class Io>
@@ -92,6 +95,7 @@ void schema_fields(Io& io, MetadataResponse::Topic& m) {
 
 template <class Io>
 void schema_fields(Io& io, MetadataResponse& m) {
+  if (io.version() >= 3) io.field("throttle_time_ms", m.throttle_time_ms);
   io.field("brokers", m.brokers);
   io.field("cluster_id", m.cluster_id);
   io.field("controller_id", m.controller_id);
