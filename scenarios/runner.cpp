@@ -22,10 +22,12 @@ std::string_view to_string(Verdict v) {
 
 std::vector<ScenarioInfo> echo_scenarios();
 std::vector<ScenarioInfo> cluster_scenarios();
+std::vector<ScenarioInfo> replication_scenarios();
 
 const std::vector<ScenarioInfo>& all_scenarios() {
   static const std::vector<ScenarioInfo> scenarios = [] {
     std::vector<ScenarioInfo> out = cluster_scenarios();
+    for (auto& s : replication_scenarios()) out.push_back(std::move(s));
     for (auto& s : echo_scenarios()) out.push_back(std::move(s));
     return out;
   }();

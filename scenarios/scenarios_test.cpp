@@ -38,6 +38,16 @@ TEST(Scenarios, ReportIsOneJsonLine) {
   EXPECT_NE(json.find("\"verdict\":\"pass\""), std::string::npos);
 }
 
+// leader-failover: acks=all producers through leader kills; every acknowledged record is read back.
+TEST(Scenarios, LeaderFailoverKeepsAcknowledgedRecordsAndIsDeterministic) {
+  const ScenarioInfo* s = find_scenario("leader-failover");
+  ASSERT_NE(s, nullptr);
+  for (uint64_t seed : {1, 2, 3}) {
+    const RunReport r = run_scenario(*s, seed, RunSettings{.check_determinism = seed == 1});
+    EXPECT_EQ(r.judgement.verdict, Verdict::pass) << "seed " << seed << ": " << r.judgement.property << ": " << r.judgement.detail;
+  }
+}
+
 TEST(Scenarios, UnknownScenarioIsNotFound) { EXPECT_EQ(find_scenario("no-such-scenario"), nullptr); }
 
 }  // namespace

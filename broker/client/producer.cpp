@@ -190,7 +190,7 @@ struct Producer::Impl {
           // Expected when an earlier batch of the partition failed and is being retried: just retry
           // in order. Otherwise the broker lost our sequence state: take a new producer id.
           const bool earlier_outstanding = !p.queue.empty() && p.queue.front() != b;
-          if (!earlier_outstanding) reset_producer_id();
+          if (!earlier_outstanding) reset_producer_id(b.get());
           p.retrying = true;
           return retry(*b, r.error_code, earlier_outstanding ? "out of order behind a retry" : "out of order sequence: new producer id", false);
         }
@@ -219,13 +219,24 @@ struct Producer::Impl {
     wake.set();
   }
 
-  void reset_producer_id() {
+  // `cause` is the batch the broker answered out of order: its sequence is not in the log, so it
+  // is sent again under the new id.
+  void reset_producer_id(const Batch* cause) {
     producer_id.reset();
+    std::vector<std::shared_ptr<Batch>> in_doubt;
     for (auto& [key, p] : parts) {
       p.next_sequence = 0;
       for (auto& b : p.queue) {
-        if (!b->in_flight) b->base_sequence.reset();
+        if (b->in_flight) continue;
+        if (b->maybe_written && b.get() != cause) in_doubt.push_back(b);
+        else b->base_sequence.reset();
       }
+    }
+    // A batch an earlier attempt of which may be in a log must not be sent under the new id: the
+    // broker could not tell it from a new batch and would store it twice. Its outcome stays unknown.
+    for (auto& b : in_doubt) {
+      parts[{b->topic, b->partition}].retrying = false;
+      complete(*b, Outcome::unknown, proto::Offset{-1}, b->last_error, "may be written under the previous producer id");
     }
   }
 

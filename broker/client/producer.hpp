@@ -17,7 +17,9 @@
 // numbers assigned when a batch is first sent and kept across retries, so the broker can answer a
 // retry with the original offsets. An OUT_OF_ORDER_SEQUENCE_NUMBER answer makes the producer take a
 // new producer id and resend with fresh sequences (the client-side reset of Redpanda issue 3039: a
-// broker that fails to recognise a retry then stores the batch twice).
+// broker that fails to recognise a retry then stores the batch twice). Batches of other partitions
+// that an earlier attempt may have written are not resent under the new id (that would store them
+// twice with no broker at fault): they complete `unknown`.
 #pragma once
 
 #include <deque>

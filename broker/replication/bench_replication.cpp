@@ -47,8 +47,8 @@ void produce(benchmark::State& state, int16_t acks) {
 
 void ProduceRf3AcksAll(benchmark::State& state) { produce(state, -1); }
 void ProduceRf3AcksOne(benchmark::State& state) { produce(state, 1); }
-BENCHMARK(ProduceRf3AcksAll)->Unit(benchmark::kMillisecond)->Iterations(3);
-BENCHMARK(ProduceRf3AcksOne)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(ProduceRf3AcksAll)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+BENCHMARK(ProduceRf3AcksOne)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 
 }  // namespace
 
