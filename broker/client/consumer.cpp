@@ -167,6 +167,7 @@ struct Consumer::Impl {
     if (!wanted || parts.empty() || env.now() < metadata_tried + cfg.retry_backoff) return;
     metadata_tried = env.now();
     proto::MetadataRequest req;
+    req.allow_auto_topic_creation = false;
     req.topics.emplace();
     std::set<std::string> topics;
     for (const auto& [tp, s] : parts) topics.insert(tp.topic);
