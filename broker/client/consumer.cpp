@@ -117,6 +117,7 @@ struct Consumer::Impl {
   bool metadata_ever = false;
   size_t bootstrap_next = 0;
   uint64_t unrecordable = 0;
+  std::optional<TopicPartition> drained_last;
   ConsumerStats stats;
   // Errors and truncations found since the last poll returned.
   std::vector<ConsumerError> errors;
@@ -167,6 +168,7 @@ struct Consumer::Impl {
     if (!wanted || parts.empty() || env.now() < metadata_tried + cfg.retry_backoff) return;
     metadata_tried = env.now();
     proto::MetadataRequest req;
+    req.allow_auto_topic_creation = false;
     req.topics.emplace();
     std::set<std::string> topics;
     for (const auto& [tp, s] : parts) topics.insert(tp.topic);
@@ -488,10 +490,16 @@ struct Consumer::Impl {
     s.buffer_end = proto::Offset{-1};
   }
 
-  // Moves up to max_poll_records buffered records into `out`, advancing positions.
+  // Moves up to max_poll_records buffered records into `out`, advancing positions. Starts after
+  // the partition the last poll took records from, so a partition that refills quickly cannot
+  // starve the others when max_poll_records is small.
   void drain(std::vector<ConsumerRecord>& out) {
-    for (auto& [tp, s] : parts) {
+    auto it = drained_last ? parts.upper_bound(*drained_last) : parts.begin();
+    for (size_t n = 0; n < parts.size(); ++n, ++it) {
+      if (it == parts.end()) it = parts.begin();
+      auto& [tp, s] = *it;
       if (s.paused) continue;
+      if (!s.buffer.empty() && out.size() < cfg.max_poll_records) drained_last = tp;
       while (!s.buffer.empty() && out.size() < cfg.max_poll_records) {
         ConsumerRecord& r = s.buffer.front();
         s.position = Position{proto::Offset{r.offset.value() + 1}, r.leader_epoch};

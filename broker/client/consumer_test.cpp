@@ -10,6 +10,7 @@
 #include "broker/replication/testing.hpp"
 #include "model/checker.hpp"
 #include "model/history.hpp"
+#include "sim/world.hpp"
 
 namespace seedlog::broker::client {
 namespace {
@@ -429,6 +430,122 @@ TEST(Consumer, WithPolicyNoneATruncationStopsThePartitionUntilASeek) {
   x.s.consume(1);
   ASSERT_EQ(x.s.got.size(), 3u);
   EXPECT_EQ(text(x.s.got.back().value), "1");
+}
+
+// ---- Against a scripted broker: what the real one never sends (cut batches) ----
+
+// One broker leading partitions 0 and 1 of "t" at leader epoch 3. Partition 0 holds a batch at
+// 0..4, a control batch at 5 and a batch at 6..9; a fetch answers every batch from the one holding
+// the fetch offset, and cuts the last in half when there is more than one (as a byte limit would).
+struct ScriptedBroker {
+  std::vector<proto::Bytes> batches;
+  std::vector<proto::FetchRequest> fetches;
+
+  ScriptedBroker() {
+    auto batch = [](int64_t base, int n, bool control) {
+      std::vector<proto::NewRecord> rs;
+      for (int i = 0; i < n; ++i) rs.push_back(proto::NewRecord{0, std::nullopt, text(std::to_string(base + i)), {}});
+      proto::BatchOptions o;
+      o.base_offset = proto::Offset{base};
+      o.partition_leader_epoch = proto::LeaderEpoch{3};
+      o.control = control;
+      return proto::build_record_batch(o, rs);
+    };
+    batches = {batch(0, 5, false), batch(5, 1, true), batch(6, 4, false)};
+  }
+
+  proto::Bytes answer(proto::Offset from) const {
+    proto::Bytes out;
+    std::vector<proto::Bytes> picked;
+    for (const auto& b : batches) {
+      if (proto::RecordBatchView::parse(b)->last_offset() >= from) picked.push_back(b);
+    }
+    for (size_t i = 0; i < picked.size(); ++i) {
+      const size_t n = i + 1 == picked.size() && picked.size() > 1 ? picked[i].size() / 2 : picked[i].size();
+      out.insert(out.end(), picked[i].begin(), picked[i].begin() + static_cast<ptrdiff_t>(n));
+    }
+    return out;
+  }
+
+  std::optional<proto::Response> handle(const proto::Request& req) {
+    proto::Response resp;
+    resp.api_version = req.header.api_version;
+    resp.header.correlation_id = req.header.correlation_id;
+    if (std::holds_alternative<proto::MetadataRequest>(req.body)) {
+      proto::MetadataResponse body;
+      body.brokers.push_back({proto::BrokerId{0}, "0", 9092, std::nullopt});
+      proto::MetadataResponse::Topic t;
+      t.name = "t";
+      for (int32_t p = 0; p < 2; ++p) {
+        proto::MetadataResponse::Partition part;
+        part.partition_index = p;
+        part.leader_id = proto::BrokerId{0};
+        part.leader_epoch = proto::LeaderEpoch{3};
+        t.partitions.push_back(part);
+      }
+      body.topics.push_back(t);
+      resp.body = body;
+      return resp;
+    }
+    const auto& fetch = std::get<proto::FetchRequest>(req.body);
+    fetches.push_back(fetch);
+    proto::FetchResponse body;
+    for (const auto& t : fetch.topics) {
+      body.responses.push_back({t.topic, {}, {}, {}});
+      for (const auto& p : t.partitions) {
+        proto::FetchResponse::Partition a;
+        a.partition_index = p.partition;
+        a.high_watermark = proto::Offset{10};
+        a.records = p.partition == 0 ? answer(p.fetch_offset) : proto::Bytes{};
+        body.responses.back().partitions.push_back(a);
+      }
+    }
+    resp.body = body;
+    return resp;
+  }
+};
+
+TEST(Consumer, DropsRecordsBeforeItsPositionCutBatchesAndControlBatches) {
+  sim::World w(sim::WorldOptions{.seed = 5});
+  ScriptedBroker fake;
+  const sim::NodeId broker = w.add_node("b0", [&](sim::Env& env) {
+    env.keep(std::make_shared<RpcServer>(env, 9092, [&](const proto::Request& r, const Peer&) { return fake.handle(r); }));
+  });
+  std::vector<ConsumerRecord> got;
+  Position end;
+  const sim::NodeId client = w.add_node("client", [&](sim::Env& env) {
+    env.spawn("consume", [&] {
+      Consumer c(env, ConsumerConfig{.bootstrap = {broker}, .fetch_max_wait = 10_ms});
+      EXPECT_FALSE(c.assign({{"t", 0}, {"t", 1}}).has_value());
+      EXPECT_FALSE(c.seek({"t", 0}, proto::Offset{2}).has_value());
+      EXPECT_FALSE(c.seek({"t", 1}, proto::Offset{0}).has_value());
+      for (int i = 0; i < 20 && got.size() < 7; ++i) {
+        auto r = c.poll(100_ms);
+        EXPECT_TRUE(r.errors.empty());
+        got.insert(got.end(), r.records.begin(), r.records.end());
+      }
+      end = c.position({"t", 0}).value();
+    });
+  });
+  w.start(broker);
+  w.start(client);
+  const auto r = w.run_for(10_s);
+  ASSERT_NE(r.reason, sim::StopReason::crashed) << w.describe(r);
+  std::vector<int64_t> offsets;
+  for (const auto& rec : got) {
+    offsets.push_back(rec.offset.value());
+    EXPECT_EQ(text(rec.value), std::to_string(rec.offset.value()));
+    EXPECT_EQ(rec.leader_epoch, proto::LeaderEpoch{3});
+  }
+  EXPECT_EQ(offsets, (std::vector<int64_t>{2, 3, 4, 6, 7, 8, 9}))
+      << "records before the seek dropped, the control record skipped, the cut batch fetched again";
+  EXPECT_EQ(end, (Position{proto::Offset{10}, proto::LeaderEpoch{3}}));
+  ASSERT_GE(fake.fetches.size(), 2u);
+  const auto& first = fake.fetches.front();
+  ASSERT_EQ(first.topics.size(), 1u);
+  EXPECT_EQ(first.topics[0].partitions.size(), 2u) << "one request carries both partitions the broker leads";
+  for (const auto& p : first.topics[0].partitions) EXPECT_EQ(p.current_leader_epoch, proto::LeaderEpoch{3});
+  EXPECT_EQ(first.replica_id, proto::BrokerId{-1});
 }
 
 }  // namespace
