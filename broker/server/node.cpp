@@ -31,6 +31,11 @@ BrokerNode::BrokerNode(sim::Env& env, NodeConfig config) : env_(env), config_(st
           .kafka_port = config_.lifecycle.kafka_port,
           .controller_port = config_.lifecycle.controller_port},
       config_.replication);
+  groups_ = std::make_unique<group::GroupCoordinator>(
+      env_, *replicas_, config_.group,
+      group::CoordinatorHooks{.create_offsets_topic = [this](int32_t partitions, int16_t rf) {
+        create_offsets_topic(partitions, rf);
+      }});
 }
 
 BrokerNode::~BrokerNode() = default;
@@ -45,6 +50,7 @@ sim::Status BrokerNode::start() {
       env_, config_.lifecycle.kafka_port, [this](const proto::Request& r, const Peer& p) { return on_kafka_listener(r, p); });
   lifecycle_->start();
   replicas_->start();
+  groups_->start();
   env_.emit("broker.started", {{"voter", is_voter()}});
   return sim::Status();
 }
@@ -67,6 +73,7 @@ std::optional<proto::Response> BrokerNode::on_controller_listener(const proto::R
 
 std::optional<proto::Response> BrokerNode::on_kafka_listener(const proto::Request& request, const Peer& peer) {
   if (auto r = replicas_->handle(request, peer)) return r;  // the data path: Produce, Fetch, ...
+  if (auto r = groups_->handle(request, peer)) return r;    // consumer groups and their offsets
   switch (request.header.api_key) {
     case proto::ApiKey::api_versions: {
       proto::Response r;
@@ -156,6 +163,23 @@ std::optional<proto::Response> BrokerNode::forward_to_controller(const proto::Re
     out.body = body;
   }
   return out;
+}
+
+// Kafka creates the offsets topic on the first FindCoordinator; the controller places it like any
+// topic. The answer does not matter: the client asks again and finds it (or not yet).
+void BrokerNode::create_offsets_topic(int32_t partitions, int16_t replication_factor) {
+  proto::CreateTopicsRequest req;
+  proto::CreateTopicsRequest::Topic topic;
+  topic.name = group::kOffsetsTopic;
+  topic.num_partitions = partitions;
+  topic.replication_factor = replication_factor;
+  req.topics.push_back(std::move(topic));
+  req.timeout_ms = static_cast<int32_t>(config_.forward_timeout.count_ms());
+  proto::Request request;
+  request.header.api_key = proto::ApiKey::create_topics;
+  request.header.api_version = 4;
+  request.body = std::move(req);
+  (void)forward_to_controller(request);
 }
 
 }  // namespace seedlog::broker::server

@@ -14,6 +14,7 @@
 
 #include "broker/controller/controller.hpp"
 #include "broker/controller/state_machine.hpp"
+#include "broker/group/coordinator.hpp"
 #include "broker/net/rpc.hpp"
 #include "broker/raft/raft.hpp"
 #include "broker/replication/replica_manager.hpp"
@@ -29,6 +30,7 @@ struct NodeConfig {
   // Partition replication; its unclean-isr-of-one defect also turns on the controller's unclean
   // leader election (the two halves of that bug).
   replication::ReplicationConfig replication;
+  group::GroupConfig group;  // the group coordinator and its offsets topic
   sim::Duration forward_timeout = sim::Duration::s(5);
 };
 
@@ -52,12 +54,14 @@ class BrokerNode {
   BrokerLifecycle& lifecycle() { return *lifecycle_; }
   controller::Controller* controller() { return controller_.get(); }
   replication::ReplicaManager& replicas() { return *replicas_; }
+  group::GroupCoordinator& groups() { return *groups_; }
 
  private:
   std::optional<protocol::Response> on_controller_listener(const protocol::Request& request, const Peer& peer);
   std::optional<protocol::Response> on_kafka_listener(const protocol::Request& request, const Peer& peer);
   protocol::Response metadata_response(const protocol::Request& request) const;
   std::optional<protocol::Response> forward_to_controller(const protocol::Request& request);
+  void create_offsets_topic(int32_t partitions, int16_t replication_factor);
 
   sim::Env& env_;
   NodeConfig config_;
@@ -67,6 +71,7 @@ class BrokerNode {
   std::unique_ptr<RpcClient> rpc_;
   std::unique_ptr<BrokerLifecycle> lifecycle_;
   std::unique_ptr<replication::ReplicaManager> replicas_;
+  std::unique_ptr<group::GroupCoordinator> groups_;
   std::unique_ptr<RpcServer> controller_listener_;
   std::unique_ptr<RpcServer> kafka_listener_;
 };
