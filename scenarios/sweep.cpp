@@ -54,6 +54,18 @@ std::set<uint64_t> finished_seeds(const std::string& path) {
   return done;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 Worker spawn_worker(const SweepOptions& o, uint64_t seed) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
@@ -64,9 +76,13 @@ Worker spawn_worker(const SweepOptions& o, uint64_t seed) {
     ::dup2(fds[1], STDERR_FILENO);
     ::close(fds[0]);
     ::close(fds[1]);
-    const rlim_t bytes = static_cast<rlim_t>(o.memory_limit_mb) * 1024 * 1024;
-    const rlimit limit{bytes, bytes};
-    ::setrlimit(RLIMIT_AS, &limit);
+    if (!kAddressSanitizer) {
+      // An address-space limit: under ASan it would leave no room for the shadow memory (terabytes
+      // of reserved addresses), so a sanitizer build runs its workers without one.
+      const rlim_t bytes = static_cast<rlim_t>(o.memory_limit_mb) * 1024 * 1024;
+      const rlimit limit{bytes, bytes};
+      ::setrlimit(RLIMIT_AS, &limit);
+    }
     const std::string seed_text = std::to_string(seed);
     std::vector<const char*> argv = {o.self_exe.c_str(), "run", "--scenario", o.scenario.c_str(),
                                      "--seed", seed_text.c_str(), "--json"};

@@ -85,6 +85,7 @@ void Controller::activate(raft::Epoch epoch) {
   active_ = true;
   active_epoch_ = epoch;
   last_heartbeat_.clear();
+  heard_since_activation_.clear();
   shutting_down_.clear();
   for (const auto& [id, b] : metadata_.image().brokers()) last_heartbeat_[id] = env_.now();
   env_.emit("controller.active", {{"epoch", epoch.value()}, {"brokers", metadata_.image().brokers().size()}});
@@ -190,7 +191,12 @@ proto::ResponseBody Controller::register_broker(const proto::BrokerRegistrationR
     resp.broker_epoch = existing->epoch;  // a retry of a registration that already succeeded
     return resp;
   }
-  if (existing != nullptr && !existing->fenced) {
+  // A new incarnation is refused while the old one may live: only if this controller has actually
+  // heard from the old one within the session. The activation-time default is no evidence of life:
+  // refusing on it made a restarted broker wait a whole session after every controller change, so
+  // under frequent failovers it never got back in (leader-failover seed 53). An old process that
+  // does live on is fenced by the new broker epoch all the same.
+  if (existing != nullptr && !existing->fenced && heard_since_activation_.count(r.broker_id.value())) {
     auto seen = last_heartbeat_.find(r.broker_id.value());
     if (seen != last_heartbeat_.end() && env_.now() - seen->second < config_.session_timeout) {
       resp.error_code = proto::ErrorCode::duplicate_broker_registration;  // the old process may live on
@@ -221,6 +227,7 @@ proto::ResponseBody Controller::register_broker(const proto::BrokerRegistrationR
     return resp;
   }
   last_heartbeat_[r.broker_id.value()] = env_.now();
+  heard_since_activation_.insert(r.broker_id.value());
   shutting_down_.erase(r.broker_id.value());
   resp.broker_epoch = epoch;
   return resp;
@@ -234,6 +241,7 @@ proto::ResponseBody Controller::heartbeat(const proto::BrokerHeartbeatRequest& r
     return resp;
   }
   last_heartbeat_[r.broker_id.value()] = env_.now();
+  heard_since_activation_.insert(r.broker_id.value());
   std::vector<Record> records;
   if (r.want_shut_down) {
     shutting_down_[r.broker_id.value()] = true;

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 
@@ -79,6 +80,8 @@ class Controller {
   bool active_ = false;
   raft::Epoch active_epoch_{-1};
   std::map<int32_t, sim::Instant> last_heartbeat_;  // soft state of the active controller only
+  // Brokers this controller has heard from (registration or heartbeat) since it became active.
+  std::set<int32_t> heard_since_activation_;
   std::map<int32_t, bool> shutting_down_;
 };
 
