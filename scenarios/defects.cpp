@@ -22,21 +22,25 @@ constexpr std::array kCatalog = {
     DefectInfo{"follower-truncates-to-hw", "replication",
                "KIP-101: a new follower truncates to its local high watermark instead of the epoch-based "
                "divergence point, losing acknowledged records or leaving replicas divergent",
-               "", "", 0},
+               "leader-failover", "leader-completeness", 60},
     DefectInfo{"unclean-isr-of-one", "replication",
                "Jepsen's 2013 Kafka analysis: min.insync.replicas ignored and unclean election allowed, so "
                "writes acknowledged by a lone leader vanish when an out-of-sync replica is elected",
-               "", "", 0},
+               "leader-failover", "ack-below-min-insync", 40},
     DefectInfo{"acks-all-on-leader-append", "replication",
-               "acks=all answered as soon as the leader appended, before the followers replicated the batch", "",
-               "", 0},
+               "acks=all answered as soon as the leader appended, before the followers replicated the batch",
+               "leader-failover", "ack-before-commit", 20},
     DefectInfo{"no-producer-dedup", "replication",
                "Redpanda issue 3039 pattern: a retried idempotent batch is refused as out of order instead "
                "of being recognised, so the client resets and the record is written twice",
-               "", "", 0},
+               "leader-failover", "acked-kept", 40},
     DefectInfo{"recovery-point-without-flush", "storage",
                "KAFKA-10101: the recovery point advances past data that was never flushed, so a power loss "
                "leaves torn data below it that recovery no longer checks",
+               "", "", 0},
+    DefectInfo{"commit-from-stale-generation", "group",
+               "the coordinator accepts offset commits from an old generation, so a zombie member moves a "
+               "partition's committed offset (found by the group tests; no bundled group scenario yet)",
                "", "", 0},
     DefectInfo{"raft-vote-ignores-log", "raft",
                "a controller grants votes without Raft's election restriction, so a node missing committed "
@@ -55,6 +59,7 @@ constexpr std::array kSwitches = {
     Switch{"no-producer-dedup", [](NodeConfig& c) { c.replication.defects.no_producer_dedup = true; }},
     Switch{"recovery-point-without-flush",
            [](NodeConfig& c) { c.replication.log.defects.recovery_point_without_flush = true; }},
+    Switch{"commit-from-stale-generation", [](NodeConfig& c) { c.group.defects.commit_from_stale_generation = true; }},
     Switch{"raft-vote-ignores-log", [](NodeConfig& c) { c.raft.defect_vote_ignores_log = true; }},
 };
 static_assert(kCatalog.size() == kSwitches.size(), "every catalog entry has a switch");

@@ -34,7 +34,8 @@ TEST(DefectCatalog, EverySwitchTurnsItsDefectOnAndNothingElse) {
     broker::server::NodeConfig config;
     ASSERT_EQ(apply_defects({std::string(d.name)}, config), "") << d.name;
     const bool any = config.replication.defects.any() || config.raft.defect_vote_ignores_log ||
-                     config.replication.log.defects.recovery_point_without_flush;
+                     config.replication.log.defects.recovery_point_without_flush ||
+                     config.group.defects.commit_from_stale_generation;
     EXPECT_TRUE(any) << d.name << " switched nothing on";
   }
   broker::server::NodeConfig config;

@@ -22,6 +22,27 @@ constexpr std::array kProperties = {
     PropertyInfo{"leader-in-isr", "metadata", "online", "a partition's leader is a member of its ISR"},
     PropertyInfo{"leader-unfenced", "metadata", "online", "a partition's leader is a registered, unfenced broker"},
     PropertyInfo{"fenced-not-in-isr", "metadata", "online", "no fenced broker is in an ISR, except as its last member"},
+    // Partition replication, from the brokers' observation events (model/online/replication_invariants.hpp).
+    PropertyInfo{"leader-completeness", "replication", "online",
+                 "an elected partition leader holds every offset below the highest HW ever exposed (unless the "
+                 "election was unclean: then the loss is reported as allowed)"},
+    PropertyInfo{"hw-monotonic", "replication", "online", "a partition leader's high watermark never decreases"},
+    PropertyInfo{"hw-above-isr-member", "replication", "online", "the HW is at most the log end of every ISR member the leader counts"},
+    PropertyInfo{"committed-divergence", "replication", "online", "replicas hold identical data below their HWs"},
+    PropertyInfo{"replica-epoch-monotonic", "replication", "online", "a replica's leader epoch never goes backwards"},
+    PropertyInfo{"ack-before-commit", "replication", "online", "acks=all is answered only once the HW passed the batch"},
+    PropertyInfo{"ack-below-min-insync", "replication", "online",
+                 "a HW advance that commits acks=all data counted at least min.insync.replicas replicas"},
+    // Consumer groups (model/online/group_invariants.hpp).
+    PropertyInfo{"single-owner", "group", "online", "at most one member of a group owns a partition at any moment"},
+    PropertyInfo{"commit-by-owner", "group", "online", "an accepted offset commit came from the partition's current owner"},
+    PropertyInfo{"commit-generation", "group", "online", "an accepted offset commit carried the group's current generation"},
+    // End-of-run checks of leader-failover (scenarios/replication_scenarios.cpp).
+    PropertyInfo{"acked-kept", "scenario", "end", "every acknowledged record is in the log once, at its acknowledged offset"},
+    PropertyInfo{"no-allowed-loss", "scenario", "end", "no loss happened that the contract would only excuse (none is expected within the budget)"},
+    PropertyInfo{"acked-readable", "liveness", "end", "after the heal every acknowledged record can be read back"},
+    PropertyInfo{"progress", "liveness", "end", "some record was acknowledged"},
+    PropertyInfo{"topic-created", "liveness", "end", "the workload's topic was created"},
     // End-of-run checks of the cluster scenarios (scenarios/cluster_scenarios.cpp).
     PropertyInfo{"acknowledged-topic-kept", "scenario", "end", "a topic whose creation was acknowledged still exists"},
     PropertyInfo{"controller-elected", "liveness", "end", "an active controller exists after the heal"},

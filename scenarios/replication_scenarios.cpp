@@ -26,6 +26,7 @@
 #include "broker/server/node.hpp"
 #include "model/online/metadata_invariants.hpp"
 #include "model/online/replication_invariants.hpp"
+#include "scenarios/defects.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace seedlog::scenarios {
@@ -49,8 +50,10 @@ class LeaderFailover final : public ScenarioRun {
  public:
   sim::WorldOptions world_options(uint64_t seed) override { return sim::WorldOptions{.seed = seed}; }
 
+  std::string enable_defects(const std::vector<std::string>& names) override { return apply_defects(names, config_); }
+
   void setup(sim::World& w) override {
-    broker::server::NodeConfig config;
+    broker::server::NodeConfig config = config_;
     for (int i = 0; i < kBrokers; ++i) config.voters.push_back({broker::raft::BrokerId{i}, sim::NodeId{static_cast<uint32_t>(i)}});
     config.replication.min_insync_replicas = 2;
     config.replication.replica_lag_time_max = 5_s;
@@ -250,6 +253,7 @@ class LeaderFailover final : public ScenarioRun {
   broker::raft::RaftChecker raft_checker_;
   model::online::MetadataInvariants metadata_checker_;
   model::online::ReplicationInvariants replication_checker_;
+  broker::server::NodeConfig config_;  // defects switched on before setup()
 };
 
 }  // namespace
