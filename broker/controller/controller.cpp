@@ -25,13 +25,6 @@ uint64_t incarnation_of(const proto::Uuid& id) {
   return x ^ (uint64_t{id.bytes[8]} << 1);
 }
 
-proto::Response respond(const proto::Request& request, proto::ResponseBody body) {
-  proto::Response r;
-  r.api_version = request.header.api_version;
-  r.header.correlation_id = request.header.correlation_id;
-  r.body = std::move(body);
-  return r;
-}
 
 bool is_controller_api(proto::ApiKey key) {
   switch (key) {

@@ -38,18 +38,6 @@ int32_t offsets_partition_for(std::string_view group_id, int32_t partitions) {
   return non_negative % partitions;
 }
 
-namespace {
-
-proto::Response respond(const proto::Request& request, proto::ResponseBody body) {
-  proto::Response r;
-  r.api_version = request.header.api_version;
-  r.header.correlation_id = request.header.correlation_id;
-  r.body = std::move(body);
-  return r;
-}
-
-}  // namespace
-
 GroupCoordinator::GroupCoordinator(sim::Env& env, replication::ReplicaManager& replicas, GroupConfig config,
                                    CoordinatorHooks hooks)
     : env_(env), replicas_(replicas), config_(config), hooks_(std::move(hooks)), signal_(env.scheduler()) {

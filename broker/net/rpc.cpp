@@ -258,4 +258,12 @@ RpcResult<proto::Response> RpcClient::call(sim::NodeId node, sim::Port port, pro
   return RpcError{RpcErrc::disconnected, "connection closed"};
 }
 
+protocol::Response respond(const protocol::Request& request, protocol::ResponseBody body) {
+  protocol::Response r;
+  r.api_version = request.header.api_version;
+  r.header.correlation_id = request.header.correlation_id;
+  r.body = std::move(body);
+  return r;
+}
+
 }  // namespace seedlog::broker

@@ -83,6 +83,9 @@ inline protocol::Response no_response() {
   return r;
 }
 
+// The answer to `request` carrying `body`: the request's version and correlation id.
+protocol::Response respond(const protocol::Request& request, protocol::ResponseBody body);
+
 struct RpcServerOptions {
   size_t max_frame_bytes = protocol::kDefaultMaxFrameBytes;
 };

@@ -270,18 +270,6 @@ ProposeResult Raft::propose(std::vector<Bytes> records, sim::Duration timeout) {
   return impl_->propose(std::move(records), timeout);
 }
 
-namespace {
-
-protocol::Response respond(const protocol::Request& request, protocol::ResponseBody body) {
-  protocol::Response r;
-  r.api_version = request.header.api_version;
-  r.header.correlation_id = request.header.correlation_id;
-  r.body = std::move(body);
-  return r;
-}
-
-}  // namespace
-
 std::optional<protocol::Response> Raft::handle(const protocol::Request& request, const Peer& peer) {
   (void)peer;  // requests carry the replica id; the connection's peer is not trusted for it
   using proto::ErrorCode;

@@ -26,7 +26,7 @@
 
 #include "broker/net/rpc.hpp"
 #include "broker/raft/events.hpp"
-#include "broker/raft/fiber_sync.hpp"
+#include "sim/fiber_sync.hpp"
 #include "broker/raft/messages.hpp"
 #include "broker/raft/quorum_state.hpp"
 #include "broker/raft/raft.hpp"
@@ -34,6 +34,11 @@
 #include "broker/storage/log.hpp"
 
 namespace seedlog::broker::raft {
+
+// The node's task primitives (sim/fiber_sync.hpp).
+using sim::FiberLock;
+using sim::FiberMutex;
+using sim::Signal;
 
 namespace proto = seedlog::protocol;
 

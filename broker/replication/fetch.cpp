@@ -20,13 +20,6 @@ namespace proto = seedlog::protocol;
 
 namespace {
 
-proto::Response respond(const proto::Request& request, proto::ResponseBody body) {
-  proto::Response r;
-  r.api_version = request.header.api_version;
-  r.header.correlation_id = request.header.correlation_id;
-  r.body = std::move(body);
-  return r;
-}
 
 // FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH for a request epoch that is not the leader's (-1: none given).
 proto::ErrorCode check_epoch(const Partition& p, LeaderEpoch requested) {

@@ -151,7 +151,7 @@ void Partition::become_none(std::string_view why) {
 storage::Status Partition::become_leader(const metadata::PartitionInfo& info) {
   SL_ASSERT(log_ != nullptr);
   SL_ASSERT(info.leader == self_);
-  LockGuard guard(append_lock_);
+  FiberLock guard(append_lock_);
   // Nothing is served while the epoch is being recorded: handlers see role none.
   leader_state_.reset();
   role_ = Role::none;
@@ -178,7 +178,7 @@ storage::Status Partition::become_leader(const metadata::PartitionInfo& info) {
 storage::Status Partition::become_follower(const metadata::PartitionInfo& info) {
   SL_ASSERT(log_ != nullptr);
   SL_ASSERT(info.leader != self_);
-  LockGuard guard(append_lock_);
+  FiberLock guard(append_lock_);
   leader_state_.reset();
   set_role(Role::follower, info);
   if (config_.defects.follower_truncates_to_hw) {
@@ -200,7 +200,7 @@ void Partition::update_isr(const metadata::PartitionInfo& info) {
 // ---- leader ---------------------------------------------------------------------------------
 
 LeaderAppend Partition::append_as_leader(proto::ByteView records) {
-  LockGuard guard(append_lock_);
+  FiberLock guard(append_lock_);
   LeaderAppend out;
   out.generation = generation_;
   if (role_ != Role::leader || !log_) {
@@ -306,7 +306,7 @@ void Partition::on_alter_partition_failed() {
 // ---- follower -------------------------------------------------------------------------------
 
 Partition::Step Partition::append_as_follower(uint64_t generation, proto::ByteView records, Offset leader_hw) {
-  LockGuard guard(append_lock_);
+  FiberLock guard(append_lock_);
   if (generation != generation_ || role_ != Role::follower || !log_) return Step{true, {}};
   if (!records.empty()) {
     auto headers = producer_headers(records);
@@ -337,7 +337,7 @@ void Partition::apply_hw_locked(Offset leader_hw) {
 }
 
 Partition::Step Partition::truncate_to(uint64_t generation, Offset offset, std::string_view reason) {
-  LockGuard guard(append_lock_);
+  FiberLock guard(append_lock_);
   if (generation != generation_ || role_ != Role::follower || !log_) return Step{true, {}};
   return Step{false, truncate_locked(offset, reason)};
 }
@@ -358,7 +358,7 @@ storage::Status Partition::truncate_locked(Offset offset, std::string_view reaso
 }
 
 Partition::Step Partition::truncate_fully_and_start_at(uint64_t generation, Offset offset, std::string_view reason) {
-  LockGuard guard(append_lock_);
+  FiberLock guard(append_lock_);
   if (generation != generation_ || role_ != Role::follower || !log_) return Step{true, {}};
   const Offset from = log_end();
   auto cut = log_->truncate_fully_and_start_at(offset);

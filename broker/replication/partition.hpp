@@ -22,11 +22,16 @@
 #include "broker/replication/config.hpp"
 #include "broker/replication/leader_state.hpp"
 #include "broker/replication/producer_state.hpp"
-#include "broker/replication/sync.hpp"
+#include "sim/fiber_sync.hpp"
 #include "broker/storage/log.hpp"
 #include "sim/env.hpp"
 
 namespace seedlog::broker::replication {
+
+// The node's task primitives (sim/fiber_sync.hpp).
+using sim::FiberLock;
+using sim::FiberMutex;
+using sim::Signal;
 
 enum class Role : uint8_t { none, leader, follower };
 std::string_view to_string(Role r);

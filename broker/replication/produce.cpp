@@ -26,13 +26,6 @@ struct ProduceOutcome {
   bool waiting = false;  // acks=all, appended, not answered yet
 };
 
-proto::Response respond(const proto::Request& request, proto::ResponseBody body) {
-  proto::Response r;
-  r.api_version = request.header.api_version;
-  r.header.correlation_id = request.header.correlation_id;
-  r.body = std::move(body);
-  return r;
-}
 
 }  // namespace
 

@@ -35,9 +35,14 @@
 #include "broker/net/rpc.hpp"
 #include "broker/replication/config.hpp"
 #include "broker/replication/partition.hpp"
-#include "broker/replication/sync.hpp"
+#include "sim/fiber_sync.hpp"
 
 namespace seedlog::broker::replication {
+
+// The node's task primitives (sim/fiber_sync.hpp).
+using sim::FiberLock;
+using sim::FiberMutex;
+using sim::Signal;
 
 class FetcherManager;
 
