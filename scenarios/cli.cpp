@@ -91,6 +91,9 @@ struct RunArgs {
   std::string trace_text;
   std::string trace_jsonl;
   std::string pcap;
+  size_t trace_window = 40;              // trace events kept around a violation
+  std::string history;                   // --history FILE
+  std::string history_format = "jsonl";  // jsonl | edn (Jepsen's history.edn)
   std::string repro_out;
   bool print_schedule = false;
   std::optional<FaultSchedule> schedule;  // from a repro file
@@ -159,10 +162,18 @@ int cmd_run(const RunArgs& a) {
       pcap_out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
     });
   }
+  const auto history_format = model::parse_history_format(a.history_format);
+  if (!history_format) {
+    std::fprintf(stderr, "seedlog run: --history-format '%s' is not jsonl or edn\n", a.history_format.c_str());
+    return kUsage;
+  }
   RunSettings settings;
   settings.check_determinism = a.check_determinism;
   settings.schedule = a.schedule;
   settings.defects = a.defects;
+  settings.trace_window = a.trace_window;
+  model::History history;
+  if (!a.history.empty()) settings.history_out = &history;
   settings.attach = [&](sim::World& w) {
     if (text_sink) w.trace().add_sink(text_sink.get());
     if (json_sink) w.trace().add_sink(json_sink.get());
@@ -175,6 +186,15 @@ int cmd_run(const RunArgs& a) {
     return kUsage;
   }
   if (a.print_schedule) std::fprintf(stderr, "fault schedule:\n%s", r.schedule.describe().c_str());
+  if (!a.history.empty()) {
+    if (history.event_count() == 0) {
+      std::fprintf(stderr, "seedlog run: scenario %s records no client history; %s not written\n", r.scenario.c_str(),
+                   a.history.c_str());
+    } else {
+      const std::string text = *history_format == model::HistoryFormat::edn ? model::to_jepsen_edn(history) : model::to_jsonl(history);
+      if (!write_file(a.history, text)) std::fprintf(stderr, "seedlog run: cannot write %s\n", a.history.c_str());
+    }
+  }
   std::string repro_path = a.repro_out;
   if (repro_path.empty() && !a.json && r.judgement.verdict != Verdict::pass) {
     repro_path = fmt::format("seedlog-repro-{}-{}.json", r.scenario, r.seed);
@@ -201,6 +221,10 @@ int cmd_run(const RunArgs& a) {
     std::printf("simulated %s in %.3fs wall, %llu events, trace hash %016llx\n",
                 sim::to_string(sim::Duration::ns(r.sim_ns)).c_str(), r.wall_s,
                 static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.trace_hash));
+    if (!r.trace_window.empty()) {
+      std::printf("trace around the violation (%zu events; --trace-window N to change):\n", r.trace_window.size());
+      for (const std::string& line : r.trace_window) std::printf("  %s\n", line.c_str());
+    }
     if (r.judgement.verdict != Verdict::pass) {
       if (a.replayed_file.empty()) {
         std::printf("reproduce: seedlog run --scenario %s --seed %llu%s\n", r.scenario.c_str(),
@@ -480,6 +504,11 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--trace-text", run.trace_text, "Write the readable trace to this file");
   run_cmd->add_option("--trace-jsonl", run.trace_jsonl, "Write the trace as JSON Lines to this file");
   run_cmd->add_option("--pcap", run.pcap, "Write the simulated network's traffic as a pcap file");
+  run_cmd->add_option("--trace-window", run.trace_window, "Trace events to show before a violation (0: none)")
+      ->capture_default_str();
+  run_cmd->add_option("--history", run.history, "Write the client history (every send and poll) to this file");
+  run_cmd->add_option("--history-format", run.history_format, "jsonl (seedlog's) or edn (Jepsen's history.edn)")
+      ->capture_default_str();
   run_cmd->add_option("--repro-out", run.repro_out, "Where to write the repro file on failure (default: ./seedlog-repro-SCENARIO-SEED.json)");
   run_cmd->add_flag("--print-schedule", run.print_schedule, "Print the fault schedule");
   run_cmd->add_option("--defect", run.defects, "Switch a catalog defect on (repeatable; see: seedlog list defects)");
@@ -492,6 +521,10 @@ int main(int argc, char** argv) {
   repro_cmd->add_option("--trace-text", repro.trace_text, "Write the readable trace to this file");
   repro_cmd->add_option("--trace-jsonl", repro.trace_jsonl, "Write the trace as JSON Lines to this file");
   repro_cmd->add_option("--pcap", repro.pcap, "Write the traffic as a pcap file");
+  repro_cmd->add_option("--trace-window", repro.trace_window, "Trace events to show before a violation (0: none)")
+      ->capture_default_str();
+  repro_cmd->add_option("--history", repro.history, "Write the client history to this file");
+  repro_cmd->add_option("--history-format", repro.history_format, "jsonl or edn")->capture_default_str();
   repro_cmd->add_flag("--print-schedule", repro.print_schedule, "Print the fault schedule");
 
   std::string shrink_path, shrink_out;

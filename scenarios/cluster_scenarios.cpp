@@ -21,7 +21,9 @@
 #include "broker/client/admin.hpp"
 #include "broker/raft/checker.hpp"
 #include "broker/server/node.hpp"
+#include "model/online/group_invariants.hpp"
 #include "model/online/metadata_invariants.hpp"
+#include "model/online/replication_invariants.hpp"
 #include "scenarios/cluster_scenarios.hpp"
 #include "scenarios/defects.hpp"
 #include "scenarios/scenario.hpp"
@@ -47,15 +49,33 @@ class ClusterScenario final : public ScenarioRun {
   void setup(sim::World& w) override {
     broker::server::NodeConfig config = config_;
     for (int i = 0; i < shape_.controllers; ++i) config.voters.push_back({broker::raft::BrokerId{i}, sim::NodeId{static_cast<uint32_t>(i)}});
+    if (streams()) config.replication.min_insync_replicas = shape_.stream.min_insync_replicas;
     for (int i = 0; i < shape_.brokers; ++i) {
       brokers_.push_back(w.add_node(fmt::format("n{}", i), [config](sim::Env& env) { broker::server::BrokerNode::boot(env, config); }));
     }
-    client_ = w.add_node("client", [this](sim::Env& env) { workload(env); });
     raft_checker_.attach(w.trace());
-    w.trace().subscribe([this](const sim::TraceEvent& e) { metadata_checker_.observe(e); });
+    w.trace().subscribe([this](const sim::TraceEvent& e) {
+      metadata_checker_.observe(e);
+      replication_checker_.observe(e);
+      group_checker_.observe(e);
+    });
     for (sim::NodeId n : brokers_) w.start(n);
-    w.start(client_);
-    world_ = &w;
+    if (streams()) {
+      const Duration produce_for = shape_.fault_phase + std::min(Duration::s(5), shape_.converge / 4);
+      stream_ = std::make_unique<StreamWorkload>(shape_.stream, brokers_, produce_for);
+      stream_->setup(w);
+    } else {
+      client_ = w.add_node("client", [this](sim::Env& env) { workload(env); });
+      w.start(client_);
+    }
+    unclean_election_ = config.controller.unclean_leader_election;
+  }
+
+  void schedule_applied(const FaultSchedule& schedule) override { schedule_ = schedule; }
+  uint64_t records_completed() const override { return stream_ ? stream_->records_completed() : 0; }
+  std::optional<model::History> history() const override {
+    if (!stream_) return std::nullopt;
+    return stream_->history();
   }
 
   std::vector<uint32_t> fault_targets() const override {
@@ -81,11 +101,22 @@ class ClusterScenario final : public ScenarioRun {
   Judgement judge(sim::World& w, const sim::RunResult&) override {
     if (!raft_checker_.ok()) {
       const auto& v = raft_checker_.violations().front();
-      return Judgement{Verdict::safety, v.invariant, v.to_string()};
+      return Judgement{Verdict::safety, v.invariant, v.to_string(), v.time};
     }
-    if (!metadata_checker_.violations().empty()) {
-      const auto& v = metadata_checker_.violations().front();
-      return Judgement{Verdict::safety, v.invariant, fmt::format("on {} at {}: {}", v.node, sim::to_string(v.time), v.detail)};
+    for (const auto* vs : {&metadata_checker_.violations(), &replication_checker_.violations(), &group_checker_.violations()}) {
+      if (!vs->empty()) {
+        const auto& v = vs->front();
+        return Judgement{Verdict::safety, v.invariant, fmt::format("on {} at {}: {}", v.node, sim::to_string(v.time), v.detail), v.time};
+      }
+    }
+    if (stream_) {
+      const model::DurabilityContract contract = stream_contract(shape_.stream, schedule_, unclean_election_);
+      // A loss the replication checker saw happen is judged by the same contract as the history's.
+      if (!replication_checker_.allowed().empty() && !model::classify_loss(contract).allowed) {
+        const auto& a = replication_checker_.allowed().front();
+        return Judgement{Verdict::safety, "no-allowed-loss", fmt::format("{} inside the fault budget: {}", a.reason, a.detail)};
+      }
+      if (Judgement j = stream_->judge(contract); j.verdict != Verdict::pass) return j;
     }
     return converged(w);
   }
@@ -127,6 +158,17 @@ class ClusterScenario final : public ScenarioRun {
           return Judgement{Verdict::liveness, "partitions-led", fmt::format("{}/{} has no leader after the heal", t, p.partition)};
       }
     }
+    if (stream_) {
+      const auto* topic = img.topic(shape_.stream.topic);
+      if (topic == nullptr) return Judgement{Verdict::liveness, "topic-created", "the stream topic is not in the metadata"};
+      for (const auto& p : topic->partitions) {
+        if (p.leader == broker::metadata::kNoLeader)
+          return Judgement{Verdict::liveness, "partitions-led", fmt::format("{}/{} has no leader after the heal", topic->name, p.partition)};
+        if (p.isr.size() < p.replicas.size())
+          return Judgement{Verdict::liveness, "isr-full", fmt::format("{}/{} has ISR {} of replicas {} after the heal", topic->name,
+                                                                       p.partition, fmt::join(p.isr, ","), fmt::join(p.replicas, ","))};
+      }
+    }
     return Judgement{};
   }
 
@@ -135,14 +177,20 @@ class ClusterScenario final : public ScenarioRun {
     return w.env(sim::NodeId{static_cast<uint32_t>(i)}).find<broker::server::BrokerNode>();
   }
 
+  bool streams() const { return shape_.workload == "produce-consume"; }
+
   ClusterSpec shape_;
   broker::server::NodeConfig config_;  // every broker's, before setup() fills in the quorum
   std::vector<sim::NodeId> brokers_;
   sim::NodeId client_;
-  sim::World* world_ = nullptr;
   std::set<std::string> acknowledged_;
+  std::unique_ptr<StreamWorkload> stream_;
+  FaultSchedule schedule_;
+  bool unclean_election_ = false;
   broker::raft::RaftChecker raft_checker_;
   model::online::MetadataInvariants metadata_checker_;
+  model::online::ReplicationInvariants replication_checker_;
+  model::online::GroupInvariants group_checker_;
 };
 
 }  // namespace
@@ -156,6 +204,11 @@ void ClusterSpec::validate() const {
   if (max_down < 1 || max_power_loss_at_once < 1) throw ConfigError("budget: max_down and max_power_loss_at_once must be >= 1");
   if (max_fault < Duration::ms(1)) throw ConfigError("budget.max_fault_ms must be >= 1");
   if (nemesis) nemesis->validate();
+  if (workload == "produce-consume") {
+    stream.validate();
+    if (stream.replication_factor > brokers)
+      throw ConfigError(fmt::format("workload.replication_factor: {} is more than the {} brokers", stream.replication_factor, brokers));
+  }
   bool known = false;
   for (const auto& w : cluster_workloads()) known = known || w.name == workload;
   if (!known) {
@@ -173,6 +226,8 @@ const std::vector<WorkloadInfo>& cluster_workloads() {
       {"admin-topics", "an admin client creates topics (1-4 partitions, RF 3) through the fault phase; each "
                        "acknowledged topic must exist with every partition led after the heal"},
       {"none", "no client: the cluster alone (registration, fencing, controller elections)"},
+      {"produce-consume", "producers write unique values to one topic at a steady rate, consumer groups read them; the "
+                          "history checkers judge the run and every acknowledged record must be read by every group"},
   };
   return workloads;
 }
@@ -193,6 +248,10 @@ std::vector<ScenarioInfo> cluster_scenarios() {
        [] { return make_cluster_scenario(ClusterSpec{}); }},
   };
   out[1].bench = true;  // until the record workloads land, the control plane is what bench measures
+  ClusterSpec pc{.brokers = 3, .faults = false, .fault_phase = Duration::s(20), .converge = Duration::s(20), .workload = "produce-consume"};
+  pc.stream.groups = 0;
+  out.push_back({"produce-consume", "3 brokers, RF=3, 3 partitions, two idempotent acks=all producers at 100 records/s; no faults",
+                 [pc] { return make_cluster_scenario(pc); }});
   return out;
 }
 

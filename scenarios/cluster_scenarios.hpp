@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "scenarios/scenario.hpp"
+#include "scenarios/stream_workload.hpp"
 
 namespace seedlog::scenarios {
 
@@ -26,6 +27,7 @@ struct ClusterSpec {
   sim::Duration fault_phase = sim::Duration::s(40);
   sim::Duration converge = sim::Duration::s(40);
   std::string workload = "admin-topics";  // one of cluster_workloads()
+  StreamSpec stream;                      // the produce-consume workload's shape
   std::vector<std::string> defects;       // switched on in every broker (scenarios/defects.hpp)
 
   // Throws ConfigError naming the field.

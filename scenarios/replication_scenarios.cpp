@@ -94,12 +94,12 @@ class LeaderFailover final : public ScenarioRun {
   Judgement judge(sim::World&, const sim::RunResult&) override {
     if (!raft_checker_.ok()) {
       const auto& v = raft_checker_.violations().front();
-      return Judgement{Verdict::safety, v.invariant, v.to_string()};
+      return Judgement{Verdict::safety, v.invariant, v.to_string(), v.time};
     }
     for (const auto* vs : {&metadata_checker_.violations(), &replication_checker_.violations()}) {
       if (!vs->empty()) {
         const auto& v = vs->front();
-        return Judgement{Verdict::safety, v.invariant, fmt::format("on {} at {}: {}", v.node, sim::to_string(v.time), v.detail)};
+        return Judgement{Verdict::safety, v.invariant, fmt::format("on {} at {}: {}", v.node, sim::to_string(v.time), v.detail), v.time};
       }
     }
     if (!replication_checker_.allowed().empty()) {

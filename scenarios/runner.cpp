@@ -1,4 +1,5 @@
 #include <chrono>
+#include <deque>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -59,6 +60,15 @@ std::string RunReport::to_json() const {
     out += ']';
   }
   if (records > 0) out += fmt::format(",\"records\":{}", records);
+  if (judgement.at) out += fmt::format(",\"violation_time_ns\":{}", judgement.at->ns());
+  if (!trace_window.empty()) {
+    out += ",\"trace_window\":[";
+    for (size_t i = 0; i < trace_window.size(); ++i) {
+      if (i > 0) out += ',';
+      sim::append_json_string(out, trace_window[i]);
+    }
+    out += ']';
+  }
   out += fmt::format(",\"sim_time_ns\":{},\"events\":{},\"trace_hash\":\"{:016x}\",\"wall_s\":{:.4f}}}", sim_ns,
                      events, trace_hash, wall_s);
   return out;
@@ -73,6 +83,8 @@ std::string RunReport::repro_json() const {
   j["property"] = judgement.property;
   j["detail"] = judgement.detail;
   j["defects"] = defects;
+  if (judgement.at) j["violation_time_ns"] = judgement.at->ns();
+  if (!trace_window.empty()) j["trace_window"] = trace_window;
   j["schedule"] = nlohmann::json::parse(schedule.to_json());
   j["options"] = nlohmann::json::object();
   for (const auto& [k, v] : options) j["options"][k] = v;
@@ -114,6 +126,29 @@ std::string_view build_id() {
 
 namespace {
 
+// Keeps the trace events around a moment: the last `before` events at or before it, then `after`
+// more. Used on a replay of a failed run, so the common (passing) run pays nothing.
+class WindowSink final : public sim::TraceSink {
+ public:
+  WindowSink(sim::Instant at, size_t before, size_t after) : at_(at), before_(before), after_(after) {}
+  void write(const sim::TraceEvent& e) override {
+    if (e.time <= at_) {
+      lines_.push_back(sim::format_text(e));
+      if (lines_.size() > before_) lines_.pop_front();
+    } else if (taken_after_ < after_) {
+      if (taken_after_ == 0) lines_.push_back("---- the violation is reported here ----");
+      lines_.push_back(sim::format_text(e));
+      ++taken_after_;
+    }
+  }
+  std::vector<std::string> lines() const { return {lines_.begin(), lines_.end()}; }
+
+ private:
+  sim::Instant at_;
+  size_t before_, after_, taken_after_ = 0;
+  std::deque<std::string> lines_;
+};
+
 // One execution of the scenario; the probe (if any) sees the world before and after the run.
 RunReport execute(const ScenarioInfo& info, uint64_t seed, const RunSettings& settings,
                   sim::DeterminismProbe* probe) {
@@ -136,6 +171,7 @@ RunReport execute(const ScenarioInfo& info, uint64_t seed, const RunSettings& se
     sim::Rng faults = world.streams().stream("faults");
     report.schedule = generate_schedule(run->nemesis(swarm), run->fault_targets(), run->fault_phase(), faults);
   }
+  run->schedule_applied(report.schedule);
   apply_schedule(world, report.schedule);
   if (settings.attach) settings.attach(world);
   if (probe) probe->before_run(world);
@@ -150,7 +186,23 @@ RunReport execute(const ScenarioInfo& info, uint64_t seed, const RunSettings& se
     report.judgement = run->judge(world, result);
   }
   report.records = run->records_completed();
+  if (settings.history_out != nullptr) {
+    if (auto h = run->history()) *settings.history_out = std::move(*h);
+  }
   return report;
+}
+
+// Replays a failed run to cut the trace around its violation.
+std::vector<std::string> trace_window(const ScenarioInfo& info, uint64_t seed, const RunSettings& settings,
+                                      const RunReport& failed) {
+  const sim::Instant at = failed.judgement.at.value_or(sim::Instant() + sim::Duration::ns(failed.sim_ns));
+  WindowSink sink(at, settings.trace_window, settings.trace_window / 4);
+  RunSettings again;
+  again.schedule = failed.schedule;
+  again.defects = settings.defects;
+  again.attach = [&sink](sim::World& w) { w.trace().add_sink(&sink); };
+  (void)execute(info, seed, again, nullptr);
+  return sink.lines();
 }
 
 }  // namespace
@@ -159,6 +211,10 @@ RunReport run_scenario(const ScenarioInfo& info, uint64_t seed, const RunSetting
   // Wall time is measured here, outside the simulation, for the report only.
   const auto started = std::chrono::steady_clock::now();
   RunReport report = execute(info, seed, settings, nullptr);
+  const Verdict v = report.judgement.verdict;
+  if (settings.trace_window > 0 && (v == Verdict::safety || v == Verdict::liveness)) {
+    report.trace_window = trace_window(info, seed, settings, report);
+  }
   const bool rerun = report.judgement.verdict != Verdict::crash && report.judgement.verdict != Verdict::usage;
   if (settings.check_determinism && rerun) {
     RunSettings again;

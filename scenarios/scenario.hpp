@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "model/history.hpp"
 #include "scenarios/nemesis.hpp"
 #include "sim/determinism.hpp"
 #include "sim/world.hpp"
@@ -25,6 +27,9 @@ struct Judgement {
   Verdict verdict = Verdict::pass;
   std::string property;  // which property failed ("" on pass)
   std::string detail;    // what, where, when
+  // When the violation happened, if one moment can be named (the trace window is cut around it;
+  // without one, the window is the end of the run).
+  std::optional<sim::Instant> at;
 };
 
 class ScenarioRun {
@@ -50,6 +55,10 @@ class ScenarioRun {
   // Records that went the whole way (produced, replicated to every replica, consumed), for the
   // bench's wall time per record; 0 for scenarios without a record workload.
   virtual uint64_t records_completed() const { return 0; }
+  // The fault schedule the runner is about to apply (the durability contract depends on it).
+  virtual void schedule_applied(const FaultSchedule&) {}
+  // The run's client history (model/history.hpp), for scenarios that record one.
+  virtual std::optional<model::History> history() const { return std::nullopt; }
 };
 
 struct ScenarioInfo {
@@ -74,6 +83,8 @@ struct RunReport {
   uint64_t events = 0;
   uint64_t trace_hash = 0;
   uint64_t records = 0;  // ScenarioRun::records_completed()
+  // On a failure (with RunSettings::trace_window): the trace events around Judgement::at, as text.
+  std::vector<std::string> trace_window;
   double wall_s = 0;
   std::vector<std::pair<std::string, std::string>> options;
   std::vector<std::string> defects;  // switched on for this run
@@ -88,6 +99,10 @@ struct RunSettings {
   std::function<void(sim::World&)> attach;  // extra observers (trace sinks) before the run
   std::optional<FaultSchedule> schedule;   // replaces the generated one (repro, shrink, hand edits)
   std::vector<std::string> defects;        // catalog defects to switch on (scenarios/defects.hpp)
+  model::History* history_out = nullptr;   // receives the run's history, when the scenario records one
+  // On a safety or liveness failure, replay the run (it is deterministic) and keep this many trace
+  // events before the violation and a quarter as many after it in RunReport::trace_window.
+  size_t trace_window = 0;
 };
 
 struct Repro {

@@ -1,0 +1,271 @@
+#include "scenarios/stream_workload.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "broker/client/admin.hpp"
+#include "broker/client/consumer.hpp"
+#include "broker/client/producer.hpp"
+#include "model/checker.hpp"
+#include "sim/world.hpp"
+
+namespace seedlog::scenarios {
+
+using namespace sim::literals;
+using sim::Duration;
+using sim::Instant;
+namespace proto = seedlog::protocol;
+namespace client = seedlog::broker::client;
+
+void StreamSpec::validate() const {
+  auto require = [](bool ok, std::string_view field, const std::string& why) {
+    if (!ok) throw ConfigError(fmt::format("workload.{}: {}", field, why));
+  };
+  require(!topic.empty(), "topic", "must not be empty");
+  require(partitions >= 1 && partitions <= 1024, "partitions", fmt::format("{} is not in 1..1024", partitions));
+  require(replication_factor >= 1, "replication_factor", "must be >= 1");
+  require(min_insync_replicas >= 1 && min_insync_replicas <= replication_factor, "min_insync_replicas",
+          fmt::format("{} is not in 1..replication_factor ({})", min_insync_replicas, replication_factor));
+  require(producers >= 0 && producers <= 64, "producers", fmt::format("{} is not in 0..64", producers));
+  require(rate_per_s >= 1 && rate_per_s <= 1'000'000, "rate_per_s", fmt::format("{} is not in 1..1000000", rate_per_s));
+  require(acks == 0 || acks == 1 || acks == -1, "acks", fmt::format("{} is not 0, 1 or -1 (all)", acks));
+  require(linger >= Duration(), "linger_ms", "must be >= 0");
+  require(batch_bytes >= 64, "batch_bytes", "must be >= 64");
+  require(groups >= 0 && groups <= 16, "groups", fmt::format("{} is not in 0..16", groups));
+  require(consumers_per_group >= 1 && consumers_per_group <= 64, "consumers_per_group",
+          fmt::format("{} is not in 1..64", consumers_per_group));
+}
+
+// ---- State shared by the client tasks and the judge ----
+
+struct StreamWorkload::State {
+  StreamSpec spec;
+  std::vector<sim::NodeId> brokers;
+  Duration produce_for;
+  model::Recorder recorder;
+  bool topic_created = false;
+  int64_t next_value = 1;
+  int64_t next_process = 0;
+  size_t sends_in_flight = 0;
+  // value -> partition and offset, for acknowledged sends
+  std::map<int64_t, std::pair<int32_t, int64_t>> acked;
+  // per group: the values its members polled
+  std::vector<std::set<int64_t>> consumed;
+
+  model::ProcessId new_process() { return model::ProcessId{next_process++}; }
+  std::string key_text(int32_t partition) const { return fmt::format("{}-{}", spec.topic, partition); }
+};
+
+namespace {
+
+using State = StreamWorkload::State;
+
+// The record key is the partition number in decimal; the producer's partitioner reads it back.
+int32_t partition_from_key(const std::optional<proto::Bytes>& key, int32_t count) {
+  int32_t p = 0;
+  if (key) {
+    const char* b = reinterpret_cast<const char*>(key->data());
+    std::from_chars(b, b + key->size(), p);
+  }
+  return count > 0 ? ((p % count) + count) % count : 0;
+}
+
+void create_topic(sim::Env& env, State& s, Duration give_up_after) {
+  client::AdminClient admin(env, client::AdminConfig{.bootstrap = s.brokers});
+  env.sleep(2_s);  // the quorum elects a controller and the brokers register
+  while (!s.topic_created && env.now() < Instant() + give_up_after) {
+    const auto r = admin.create_topic(s.spec.topic, s.spec.partitions, s.spec.replication_factor, 10_s);
+    s.topic_created = r.ok() || r.error == proto::ErrorCode::topic_already_exists;
+    if (!s.topic_created) env.sleep(500_ms);
+  }
+}
+
+// One sequential sender: a Jepsen process with at most one send in flight.
+void send_loop(sim::Env& env, State& s, client::Producer& producer, Duration period, Instant until) {
+  model::ProcessId process = s.new_process();
+  // Paced by a schedule, not by sleeping after each send, so the rate holds while sends are fast.
+  Instant next = env.now() + Duration::ns(static_cast<int64_t>(env.rng().uniform(static_cast<uint64_t>(period.count_ns()))));
+  while (env.now() < until) {
+    if (next > env.now()) env.sleep(next - env.now());
+    next = std::max(next + period, env.now());
+    const int32_t partition = static_cast<int32_t>(env.rng().uniform(static_cast<uint64_t>(s.spec.partitions)));
+    const int64_t value = s.next_value++;
+    const model::Key key = model::Key::topic_partition(s.spec.topic, partition);
+    model::OpData op;
+    op.f = model::Fn::send;
+    op.process = process;
+    op.time = env.now();
+    op.mops.push_back(model::MopData::send(key, model::Value{value}));
+    const model::OpIndex inv = s.recorder.invoke(std::move(op));
+    const std::string k = std::to_string(partition), v = std::to_string(value);
+    ++s.sends_in_flight;
+    auto result = producer.send(s.spec.topic, proto::Bytes(k.begin(), k.end()), proto::Bytes(v.begin(), v.end())).get();
+    --s.sends_in_flight;
+    if (!result.ok()) return;  // the producer went away under us (the run is ending)
+    using Outcome = client::SendResult::Outcome;
+    if (result->outcome == Outcome::ok && s.spec.acks != 0) {
+      const model::Offset offset{result->offset.value()};
+      s.recorder.ack_sends(inv, env.now(), std::span(&offset, 1));
+      s.acked[value] = {partition, result->offset.value()};
+    } else {
+      model::OpData done;
+      done.type = result->outcome == Outcome::failed ? model::OpType::fail : model::OpType::info;
+      done.time = env.now();
+      done.error = result->outcome == Outcome::ok ? "acks=0" : fmt::format("{}: {}", proto::to_string(result->error), result->detail);
+      const bool unknown = done.type == model::OpType::info;
+      s.recorder.complete(inv, std::move(done));
+      if (unknown) process = s.new_process();  // Jepsen: an unknown outcome retires the process
+    }
+  }
+}
+
+void producer_node(sim::Env& env, State& s, int id) {
+  const Instant until = Instant() + s.produce_for;
+  while (!s.topic_created && env.now() < until) env.sleep(100_ms);
+  if (!s.topic_created) return;
+  auto producer = std::make_shared<client::Producer>(
+      env, client::ProducerConfig{.bootstrap = s.brokers,
+                                  .client_id = fmt::format("producer-{}", id),
+                                  .acks = s.spec.acks,
+                                  .linger = s.spec.linger,
+                                  .batch_size_bytes = static_cast<size_t>(s.spec.batch_bytes),
+                                  .request_timeout = 5_s,
+                                  .delivery_timeout = 20_s,
+                                  .enable_idempotence = s.spec.idempotence,
+                                  .partitioner = [](const std::string&, const std::optional<proto::Bytes>& key,
+                                                    int32_t count) { return partition_from_key(key, count); }});
+  // Enough slots that each sends about every 50 ms: a send takes a few ms without faults.
+  const int slots = std::max(1, s.spec.rate_per_s / 20);
+  const Duration period = Duration::ns(1'000'000'000LL * slots / s.spec.rate_per_s);
+  auto left = std::make_shared<int>(slots);
+  for (int slot = 0; slot < slots; ++slot) {
+    env.spawn(fmt::format("send-{}", slot), [&env, &s, producer, period, until, left] {
+      send_loop(env, s, *producer, period, until);
+      --*left;
+    });
+  }
+  while (*left > 0) env.sleep(100_ms);
+  (void)producer->flush(30_s);
+}
+
+}  // namespace
+
+// ---- StreamWorkload ----
+
+StreamWorkload::StreamWorkload(StreamSpec spec, std::vector<sim::NodeId> brokers, Duration produce_for)
+    : s_(std::make_shared<State>()) {
+  spec.validate();
+  s_->spec = std::move(spec);
+  s_->brokers = std::move(brokers);
+  s_->produce_for = produce_for;
+  s_->consumed.resize(static_cast<size_t>(s_->spec.groups));
+}
+
+StreamWorkload::~StreamWorkload() = default;
+
+void StreamWorkload::setup(sim::World& w) {
+  State& s = *s_;
+  std::vector<sim::NodeId> nodes;
+  nodes.push_back(w.add_node("admin", [&s](sim::Env& env) { create_topic(env, s, s.produce_for); }));
+  for (int i = 0; i < s.spec.producers; ++i) {
+    nodes.push_back(w.add_node(fmt::format("producer-{}", i), [&s, i](sim::Env& env) { producer_node(env, s, i); }));
+  }
+  for (sim::NodeId n : nodes) w.start(n);
+}
+
+bool StreamWorkload::topic_created() const { return s_->topic_created; }
+
+model::History StreamWorkload::history() const { return s_->recorder.history(); }
+
+uint64_t StreamWorkload::records_completed() const {
+  uint64_t n = 0;
+  for (const auto& [value, where] : s_->acked) {
+    bool everywhere = true;
+    for (const auto& group : s_->consumed) everywhere = everywhere && group.contains(value);
+    n += everywhere ? 1 : 0;
+  }
+  return n;
+}
+
+namespace {
+
+// The first anomaly the checkers count as a violation, as a judgement; unseen records are left to
+// the liveness check, which names the group that did not read them.
+std::optional<Judgement> history_violation(const model::CheckResult& r) {
+  for (const model::Anomaly& a : r.anomalies) {
+    if (a.status != model::AnomalyStatus::violation || a.kind == model::AnomalyKind::unseen) continue;
+    std::optional<sim::Instant> at;
+    if (!a.times.empty()) at = *std::max_element(a.times.begin(), a.times.end());  // when it became visible
+    return Judgement{Verdict::safety, std::string(model::to_string(a.kind)), model::to_text(a), at};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Judgement StreamWorkload::judge(const model::DurabilityContract& contract) {
+  const State& s = *s_;
+  if (!s.topic_created) return Judgement{Verdict::liveness, "topic-created", fmt::format("topic {} was never created", s.spec.topic)};
+  model::CheckOptions options;
+  options.contract = contract;
+  if (!s.spec.idempotence) options.errors = options.errors.without(model::AnomalyKind::duplicate);
+  const model::CheckResult checked = model::check_history(s.recorder.history(), options);
+  if (auto v = history_violation(checked)) return *v;
+  if (s.acked.empty() && s.spec.acks != 0 && s.spec.producers > 0)
+    return Judgement{Verdict::liveness, "progress", "no record was acknowledged"};
+  if (s.sends_in_flight > 0)
+    return Judgement{Verdict::liveness, "producers-finished", fmt::format("{} sends still in flight at the end", s.sends_in_flight)};
+  for (size_t g = 0; g < s.consumed.size(); ++g) {
+    std::vector<int64_t> missing;
+    for (const auto& [value, where] : s.acked) {
+      if (!s.consumed[g].contains(value)) missing.push_back(value);
+    }
+    if (missing.empty()) continue;
+    const auto& [partition, offset] = s.acked.at(missing.front());
+    return Judgement{Verdict::liveness, "records-consumed",
+                     fmt::format("group g{} never read {} of {} acknowledged records, first value {} at {}/{} offset {}", g,
+                                 missing.size(), s.acked.size(), missing.front(), s.spec.topic, partition, offset)};
+  }
+  return Judgement{};
+}
+
+model::DurabilityContract stream_contract(const StreamSpec& spec, const FaultSchedule& schedule, bool unclean_election) {
+  model::DurabilityContract c;
+  c.acks = spec.acks == 0 ? model::Acks::none : spec.acks == 1 ? model::Acks::leader : model::Acks::all;
+  c.min_insync_replicas = spec.min_insync_replicas;
+  c.unclean_leader_election = unclean_election;
+  c.flush = model::FlushPolicy::page_cache;
+  // Power losses count together while their windows overlap: from the loss until the node has been
+  // back for a while (long enough to catch up again, as the nemesis' budget assumes).
+  constexpr Duration kCatchUp = Duration::s(10);
+  std::map<uint32_t, Duration> lost_at;
+  std::vector<std::pair<Duration, Duration>> windows;
+  for (const FaultEvent& e : schedule.events) {
+    if (e.kind == FaultKind::kill || e.kind == FaultKind::pause || e.kind == FaultKind::partition ||
+        e.kind == FaultKind::power_loss) {
+      c.leadership_faults = true;
+    }
+    for (uint32_t n : e.nodes) {
+      if (e.kind == FaultKind::power_loss) lost_at[n] = e.at;
+      if (e.kind == FaultKind::start && lost_at.contains(n)) {
+        windows.emplace_back(lost_at[n], e.at + kCatchUp);
+        lost_at.erase(n);
+      }
+    }
+  }
+  for (const auto& [n, at] : lost_at) windows.emplace_back(at, schedule.heal_at + kCatchUp);
+  int32_t most = 0;
+  for (const auto& [from, to] : windows) {
+    int32_t together = 0;
+    for (const auto& [f2, t2] : windows) together += (f2 <= from && from < t2) ? 1 : 0;
+    most = std::max(most, together);
+  }
+  c.max_replicas_power_lost_at_once = std::min<int32_t>(most, spec.replication_factor);
+  return c;
+}
+
+}  // namespace seedlog::scenarios
