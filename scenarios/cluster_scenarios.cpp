@@ -42,7 +42,7 @@ class ClusterScenario final : public ScenarioRun {
     if (std::string why = apply_defects(shape_.defects, config_); !why.empty()) throw ConfigError(why);
   }
 
-  sim::WorldOptions world_options(uint64_t seed) override { return sim::WorldOptions{.seed = seed}; }
+  sim::WorldOptions world_options(uint64_t seed) override { return sim::WorldOptions{.seed = seed, .disk = shape_.disk}; }
 
   std::string enable_defects(const std::vector<std::string>& names) override { return apply_defects(names, config_); }
 
@@ -93,6 +93,23 @@ class ClusterScenario final : public ScenarioRun {
     p.max_fault = std::min(p.max_fault, shape_.max_fault);
     p.min_fault = std::min(p.min_fault, p.max_fault);
     return p;
+  }
+
+  std::optional<FaultSchedule> scripted_schedule() const override {
+    if (shape_.script != "rolling-restart") return std::nullopt;
+    // Kill and restart each broker in turn; the gap lets the restarted one rejoin every ISR first.
+    FaultSchedule out;
+    const Duration down = 3_s;
+    const Duration gap = (shape_.fault_phase - 2_s) / std::max(1, shape_.brokers);
+    for (int i = 0; i < shape_.brokers; ++i) {
+      const Duration at = 2_s + gap * i;
+      const auto pair = static_cast<uint32_t>(i + 1);
+      const uint32_t node = static_cast<uint32_t>(i);
+      out.events.push_back(FaultEvent{.at = at, .kind = FaultKind::kill, .nodes = {node}, .pair = pair, .why = fmt::format("restart n{}", i)});
+      out.events.push_back(FaultEvent{.at = at + down, .kind = FaultKind::start, .nodes = {node}, .pair = pair, .why = fmt::format("end of restart n{}", i)});
+      out.heal_at = at + down;
+    }
+    return out;
   }
 
   Duration fault_phase() const override { return shape_.fault_phase; }
@@ -203,6 +220,11 @@ void ClusterSpec::validate() const {
     throw ConfigError("phases: faults must be >= 0 and converge >= 1 s");
   if (max_down < 1 || max_power_loss_at_once < 1) throw ConfigError("budget: max_down and max_power_loss_at_once must be >= 1");
   if (max_fault < Duration::ms(1)) throw ConfigError("budget.max_fault_ms must be >= 1");
+  if (!script.empty() && script != "rolling-restart")
+    throw ConfigError(fmt::format("nemesis.script: unknown script '{}' (known: rolling-restart)", script));
+  if (script == "rolling-restart" && fault_phase < Duration::s(2) + Duration::s(6) * brokers)
+    throw ConfigError(fmt::format("phases.faults_s: a rolling restart of {} brokers needs at least {} s", brokers, 2 + 6 * brokers));
+  disk.validate();
   if (nemesis) nemesis->validate();
   if (workload == "produce-consume") {
     stream.validate();
@@ -236,22 +258,148 @@ std::unique_ptr<ScenarioRun> make_cluster_scenario(const ClusterSpec& spec) {
   return std::make_unique<ClusterScenario>(spec);
 }
 
+namespace {
+
+// A cluster running the produce-consume workload: 3 partitions RF=3, two producers at 100
+// records/s, one group of two; faults for 20 s, then 25 s to converge.
+ClusterSpec streams(int brokers) {
+  ClusterSpec c;
+  c.brokers = brokers;
+  c.controllers = std::min(3, brokers);
+  c.workload = "produce-consume";
+  c.fault_phase = Duration::s(20);
+  c.converge = Duration::s(25);
+  return c;
+}
+
+// A fixed profile with only the named kinds (weights), for scenarios about one kind of fault.
+NemesisProfile only(std::initializer_list<std::pair<FaultKind, uint64_t>> kinds, Duration mean_interval) {
+  NemesisProfile p;
+  p.kill = p.power_loss = p.pause = p.partition = p.clog = p.clock_skew = p.clock_drift = 0;
+  for (const auto& [kind, weight] : kinds) {
+    switch (kind) {
+      case FaultKind::kill: p.kill = weight; break;
+      case FaultKind::power_loss: p.power_loss = weight; break;
+      case FaultKind::pause: p.pause = weight; break;
+      case FaultKind::partition: p.partition = weight; break;
+      case FaultKind::clog: p.clog = weight; break;
+      case FaultKind::clock_skew: p.clock_skew = weight; break;
+      case FaultKind::clock_drift: p.clock_drift = weight; break;
+      default: break;
+    }
+  }
+  p.mean_interval = mean_interval;
+  return p;
+}
+
+ScenarioInfo cluster(std::string name, std::string description, const ClusterSpec& spec) {
+  spec.validate();
+  return ScenarioInfo{std::move(name), std::move(description), [spec] { return make_cluster_scenario(spec); }};
+}
+
+std::vector<ScenarioInfo> stream_scenarios() {
+  using K = FaultKind;
+  std::vector<ScenarioInfo> out;
+  ClusterSpec s = streams(3);
+  s.faults = false;
+  out.push_back(cluster("produce-consume",
+                        "3 brokers, RF=3, 3 partitions; two idempotent acks=all producers at 100 records/s, a group of two "
+                        "consumers; no faults: every acknowledged record read by the group, the history checkers clean",
+                        s));
+  s = streams(3);
+  s.nemesis = only({{K::partition, 3}, {K::clog, 1}}, 1500_ms);
+  out.push_back(cluster("network-partition",
+                        "produce-consume under network partitions (isolate one, random halves, majorities ring and bridge) "
+                        "and clogged links",
+                        s));
+  s = streams(3);
+  s.nemesis = only({{K::power_loss, 2}, {K::kill, 1}}, 3_s);
+  s.max_power_loss_at_once = 1;
+  out.push_back(cluster("power-loss",
+                        "produce-consume while brokers lose power (unsynced data gone) or are killed, one at a time: within "
+                        "the fault budget no acknowledged acks=all record may be lost",
+                        s));
+  s = streams(3);
+  s.script = "rolling-restart";
+  s.fault_phase = Duration::s(38);
+  out.push_back(cluster("rolling-restart",
+                        "produce-consume through a rolling restart: each broker killed and restarted in turn, 12 s apart",
+                        s));
+  s = streams(3);
+  s.faults = false;
+  s.stream.consumers_per_group = 3;
+  s.stream.churn = true;
+  s.stream.assignor = broker::group::AssignorKind::cooperative_sticky;
+  out.push_back(cluster("group-churn",
+                        "produce-consume with a group of three cooperative-sticky consumers that leave, die and rejoin "
+                        "through the first 25 s; no broker faults: single ownership, no skipped records",
+                        s));
+  s = streams(3);
+  s.nemesis = only({{K::kill, 1}}, 4_s);
+  s.stream.groups = 2;
+  out.push_back(cluster("coordinator-failover",
+                        "produce-consume with two groups while brokers are killed one at a time: the group coordinators "
+                        "(leaders of __consumer_offsets partitions) move and reload groups and offsets",
+                        s));
+  s = streams(3);
+  s.nemesis = only({{K::clock_skew, 1}, {K::clock_drift, 1}}, 2_s);
+  out.push_back(cluster("clock-skew", "produce-consume while brokers' wall clocks jump and their clocks drift", s));
+  s = streams(3);
+  s.disk.fsync_error = sim::Ratio{1, 200};
+  s.disk.write_latency_min = Duration::us(20);
+  s.disk.write_latency_mean = Duration::us(100);
+  s.disk.fsync_latency_min = Duration::us(200);
+  s.disk.fsync_latency_mean = Duration::ms(2);
+  s.nemesis = only({{K::kill, 1}, {K::power_loss, 1}}, 4_s);
+  out.push_back(cluster("disk-faults",
+                        "produce-consume on slow disks whose fsyncs sometimes fail (dropping the dirty pages, as Linux "
+                        "does), with kills and power loss one at a time",
+                        s));
+  s = streams(5);
+  out.push_back(cluster("swarm",
+                        "5 brokers, 3 controllers, produce-consume; the fault mix and rates drawn from the seed, every "
+                        "fault kind, one node down at a time",
+                        s));
+  // The performance scenarios `seedlog bench` runs by default.
+  s = streams(3);
+  s.stream.partitions = 6;
+  s.fault_phase = Duration::s(18);
+  s.converge = Duration::s(12);
+  out.push_back(cluster("ci-standard",
+                        "bench: 3 brokers, RF=3, 6 partitions, 2 producers at 100 records/s, a group of 2, the swarm "
+                        "nemesis, 30 simulated seconds",
+                        s));
+  out.back().bench = true;
+  s = streams(3);
+  s.faults = false;
+  s.stream.partitions = 12;
+  s.stream.producers = 4;
+  s.stream.rate_per_s = 5000;
+  s.stream.consumers_per_group = 3;
+  s.fault_phase = Duration::s(10);
+  s.converge = Duration::s(8);
+  out.push_back(cluster("heavy",
+                        "bench: 3 brokers, RF=3, 12 partitions, 4 producers at 5,000 records/s each with batching, a group "
+                        "of 3, no faults",
+                        s));
+  out.back().bench = true;
+  return out;
+}
+
+}  // namespace
+
 std::vector<ScenarioInfo> cluster_scenarios() {
   std::vector<ScenarioInfo> out = {
-      {"controller-failover",
-       "5 brokers, 3 controllers; kills, power loss, pauses and partitions of the controllers, one at a time; an admin "
-       "workload creating topics; Raft and metadata invariants online; the cluster converges after the heal",
-       [] { return make_cluster_scenario(ClusterSpec{.faults_on_controllers_only = true}); }},
-      {"cluster-swarm",
-       "5 brokers, 3 controllers; the fault mix and rates drawn from the seed, on every broker, one down at a time; "
-       "the same checks as controller-failover",
-       [] { return make_cluster_scenario(ClusterSpec{}); }},
+      cluster("controller-failover",
+              "5 brokers, 3 controllers; kills, power loss, pauses and partitions of the controllers, one at a time; an "
+              "admin workload creating topics; Raft and metadata invariants online; the cluster converges after the heal",
+              ClusterSpec{.faults_on_controllers_only = true}),
+      cluster("cluster-swarm",
+              "5 brokers, 3 controllers; the fault mix and rates drawn from the seed, on every broker, one down at a "
+              "time; the same checks as controller-failover",
+              ClusterSpec{}),
   };
-  out[1].bench = true;  // until the record workloads land, the control plane is what bench measures
-  ClusterSpec pc{.brokers = 3, .faults = false, .fault_phase = Duration::s(20), .converge = Duration::s(20), .workload = "produce-consume"};
-  pc.stream.groups = 0;
-  out.push_back({"produce-consume", "3 brokers, RF=3, 3 partitions, two idempotent acks=all producers at 100 records/s; no faults",
-                 [pc] { return make_cluster_scenario(pc); }});
+  for (auto& s : stream_scenarios()) out.push_back(std::move(s));
   return out;
 }
 

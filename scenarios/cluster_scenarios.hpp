@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "scenarios/scenario.hpp"
+#include "sim/disk.hpp"
 #include "scenarios/stream_workload.hpp"
 
 namespace seedlog::scenarios {
@@ -23,6 +24,10 @@ struct ClusterSpec {
   size_t max_power_loss_at_once = 1;
   sim::Duration max_fault = sim::Duration::s(8);
   bool faults = true;             // false: no nemesis at all
+  // "" (the nemesis above) or "rolling-restart": every broker is killed and restarted in turn,
+  // one at a time, each after the previous one has had time to catch up.
+  std::string script;
+  sim::DiskOptions disk;          // every broker's disk, with its faults
   // Phases: faults, then a heal and `converge` time in which the liveness checks must come true.
   sim::Duration fault_phase = sim::Duration::s(40);
   sim::Duration converge = sim::Duration::s(40);

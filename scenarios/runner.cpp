@@ -166,6 +166,8 @@ RunReport execute(const ScenarioInfo& info, uint64_t seed, const RunSettings& se
   run->setup(world);
   if (settings.schedule) {
     report.schedule = *settings.schedule;
+  } else if (auto scripted = run->scripted_schedule()) {
+    report.schedule = std::move(*scripted);
   } else if (!run->fault_targets().empty()) {
     sim::Rng swarm = world.streams().stream("swarm");
     sim::Rng faults = world.streams().stream("faults");

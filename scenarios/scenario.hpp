@@ -43,6 +43,8 @@ class ScenarioRun {
   // without faults returns an empty target list.
   virtual std::vector<uint32_t> fault_targets() const = 0;
   virtual NemesisProfile nemesis(sim::Rng& swarm) const = 0;
+  // A scripted schedule (a rolling restart), used instead of one generated from nemesis().
+  virtual std::optional<FaultSchedule> scripted_schedule() const { return std::nullopt; }
   virtual sim::Duration fault_phase() const = 0;
   virtual sim::Duration duration() const = 0;
   // Called after the run (unless it crashed) to check the properties.

@@ -50,6 +50,13 @@ class TableReader {
     return v;
   }
 
+  bool boolean(std::string_view key, bool fallback) {
+    const toml::node* n = get(key);
+    if (n == nullptr) return fallback;
+    if (!n->is_boolean()) throw FileError{fmt::format("key '{}': expected true or false", full(key)), line_of(n)};
+    return *n->value<bool>();
+  }
+
   std::vector<std::string> strings(std::string_view key) {
     const toml::node* n = get(key);
     if (n == nullptr) return {};
@@ -134,6 +141,26 @@ void read_nemesis(const toml::table& root, ClusterSpec& spec) {
   t.refuse_unknown_keys();
 }
 
+// The produce-consume workload's keys (docs/scenarios.md); other workloads refuse them as unknown.
+void read_stream(TableReader& t, StreamSpec& s) {
+  s.topic = t.string("topic", s.topic);
+  s.partitions = static_cast<int32_t>(t.integer("partitions", s.partitions, 1, 1024));
+  s.replication_factor = static_cast<int16_t>(t.integer("replication_factor", s.replication_factor, 1, 64));
+  s.min_insync_replicas = static_cast<int32_t>(t.integer("min_insync_replicas", s.min_insync_replicas, 1, 64));
+  s.producers = static_cast<int>(t.integer("producers", s.producers, 0, 64));
+  s.rate_per_s = static_cast<int>(t.integer("rate_per_s", s.rate_per_s, 1, 1000000));
+  const std::string acks = t.string("acks", "all", {"all", "1", "0"});
+  s.acks = acks == "all" ? int16_t{-1} : acks == "1" ? int16_t{1} : int16_t{0};
+  s.idempotence = t.boolean("idempotence", s.idempotence);
+  s.linger = sim::Duration::ms(t.integer("linger_ms", s.linger.count_ms(), 0, 60000));
+  s.batch_bytes = t.integer("batch_bytes", s.batch_bytes, 64, 64 << 20);
+  s.groups = static_cast<int>(t.integer("groups", s.groups, 0, 16));
+  s.consumers_per_group = static_cast<int>(t.integer("consumers_per_group", s.consumers_per_group, 1, 64));
+  const std::string assignor = t.string("assignor", "range", {"range", "roundrobin", "cooperative-sticky"});
+  s.assignor = *broker::group::parse_assignor(assignor);
+  s.churn = t.boolean("churn", s.churn);
+}
+
 ClusterSpec read_cluster_spec(const toml::table& root) {
   ClusterSpec spec;
   TableReader cluster(subtable(root, "cluster"), "cluster");
@@ -143,6 +170,7 @@ ClusterSpec read_cluster_spec(const toml::table& root) {
 
   TableReader workload(subtable(root, "workload"), "workload");
   spec.workload = workload.string("name", spec.workload);
+  if (spec.workload == "produce-consume") read_stream(workload, spec.stream);
   workload.refuse_unknown_keys();
 
   read_nemesis(root, spec);

@@ -55,6 +55,9 @@ struct StreamWorkload::State {
   std::map<int64_t, std::pair<int32_t, int64_t>> acked;
   // per group: the values its members polled
   std::vector<std::set<int64_t>> consumed;
+  // per group and member slot: what the slot's live consumer owns, for the "group stable" check
+  std::vector<std::vector<std::optional<std::vector<client::TopicPartition>>>> owned;
+  uint64_t polled = 0;  // records returned by all polls
 
   model::ProcessId new_process() { return model::ProcessId{next_process++}; }
   std::string key_text(int32_t partition) const { return fmt::format("{}-{}", spec.topic, partition); }
@@ -152,6 +155,62 @@ void producer_node(sim::Env& env, State& s, int id) {
   (void)producer->flush(30_s);
 }
 
+int64_t value_of(const client::ConsumerRecord& r) {
+  int64_t v = 0;
+  if (r.value) std::from_chars(reinterpret_cast<const char*>(r.value->data()), reinterpret_cast<const char*>(r.value->data()) + r.value->size(), v);
+  return v;
+}
+
+client::ConsumerConfig consumer_config(State& s, int group, int slot, model::ProcessId process) {
+  client::ConsumerConfig c;
+  c.bootstrap = s.brokers;
+  c.client_id = fmt::format("g{}-c{}", group, slot);
+  c.auto_offset_reset = client::OffsetReset::earliest;
+  c.fetch_max_wait = 100_ms;
+  c.request_timeout = 5_s;
+  c.recorder = &s.recorder;
+  c.process = process.value();
+  c.group_id = fmt::format("g{}", group);
+  c.assignor = s.spec.assignor;
+  c.session_timeout = 6_s;
+  c.rebalance_timeout = 6_s;
+  c.heartbeat_interval = 1_s;
+  c.enable_auto_commit = true;
+  c.auto_commit_interval = 1_s;
+  return c;
+}
+
+// One member slot of a group: a consumer polls until the run ends. With churn, during the produce
+// phase each consumer lives a random stint, then leaves (close: LeaveGroup) or dies (vanishes
+// without leaving, so the coordinator must notice by the session timeout), and a new one joins.
+void consume_loop(sim::Env& env, State& s, int group, int slot) {
+  const Instant churn_until = Instant() + s.produce_for;
+  auto& owned = s.owned[static_cast<size_t>(group)][static_cast<size_t>(slot)];
+  for (;;) {
+    auto consumer = std::make_unique<client::Consumer>(env, consumer_config(s, group, slot, s.new_process()));
+    (void)consumer->subscribe({s.spec.topic});
+    const bool churning = s.spec.churn && env.now() < churn_until;
+    const Instant stint_end = churning ? env.now() + Duration::ms(env.rng().range(3000, 12000)) : Instant() + Duration::s(1'000'000);
+    while (env.now() < stint_end) {
+      const client::PollResult r = consumer->poll(200_ms);
+      for (const auto& rec : r.records) s.consumed[static_cast<size_t>(group)].insert(value_of(rec));
+      s.polled += r.records.size();
+      owned = consumer->assignment();
+    }
+    owned.reset();
+    if (env.rng().chance(sim::Ratio{1, 2})) consumer->close();
+    consumer.reset();  // without close(): the member died
+    env.sleep(Duration::ms(env.rng().range(200, 3000)));
+  }
+}
+
+void group_node(sim::Env& env, State& s, int group) {
+  while (!s.topic_created) env.sleep(100_ms);
+  for (int slot = 0; slot < s.spec.consumers_per_group; ++slot) {
+    env.spawn(fmt::format("consumer-{}", slot), [&env, &s, group, slot] { consume_loop(env, s, group, slot); });
+  }
+}
+
 }  // namespace
 
 // ---- StreamWorkload ----
@@ -163,6 +222,8 @@ StreamWorkload::StreamWorkload(StreamSpec spec, std::vector<sim::NodeId> brokers
   s_->brokers = std::move(brokers);
   s_->produce_for = produce_for;
   s_->consumed.resize(static_cast<size_t>(s_->spec.groups));
+  s_->owned.assign(static_cast<size_t>(s_->spec.groups), std::vector<std::optional<std::vector<client::TopicPartition>>>(
+                                                             static_cast<size_t>(s_->spec.consumers_per_group)));
 }
 
 StreamWorkload::~StreamWorkload() = default;
@@ -173,6 +234,9 @@ void StreamWorkload::setup(sim::World& w) {
   nodes.push_back(w.add_node("admin", [&s](sim::Env& env) { create_topic(env, s, s.produce_for); }));
   for (int i = 0; i < s.spec.producers; ++i) {
     nodes.push_back(w.add_node(fmt::format("producer-{}", i), [&s, i](sim::Env& env) { producer_node(env, s, i); }));
+  }
+  for (int g = 0; g < s.spec.groups; ++g) {
+    nodes.push_back(w.add_node(fmt::format("group-{}", g), [&s, g](sim::Env& env) { group_node(env, s, g); }));
   }
   for (sim::NodeId n : nodes) w.start(n);
 }
@@ -205,6 +269,25 @@ std::optional<Judgement> history_violation(const model::CheckResult& r) {
   return std::nullopt;
 }
 
+// At the end every group must be stable: its members' assignments split the topic's partitions,
+// each owned by exactly one member.
+Judgement group_stability(const State& s) {
+  for (size_t g = 0; g < s.owned.size(); ++g) {
+    std::map<int32_t, int> owners;
+    for (const auto& slot : s.owned[g]) {
+      if (!slot) continue;
+      for (const auto& tp : *slot) ++owners[tp.partition];
+    }
+    for (int32_t p = 0; p < s.spec.partitions; ++p) {
+      const int n = owners.contains(p) ? owners.at(p) : 0;
+      if (n != 1)
+        return Judgement{Verdict::liveness, "group-stable",
+                         fmt::format("at the end {}/{} is owned by {} members of group g{}", s.spec.topic, p, n, g)};
+    }
+  }
+  return Judgement{};
+}
+
 }  // namespace
 
 Judgement StreamWorkload::judge(const model::DurabilityContract& contract) {
@@ -230,7 +313,7 @@ Judgement StreamWorkload::judge(const model::DurabilityContract& contract) {
                      fmt::format("group g{} never read {} of {} acknowledged records, first value {} at {}/{} offset {}", g,
                                  missing.size(), s.acked.size(), missing.front(), s.spec.topic, partition, offset)};
   }
-  return Judgement{};
+  return group_stability(s);
 }
 
 model::DurabilityContract stream_contract(const StreamSpec& spec, const FaultSchedule& schedule, bool unclean_election) {

@@ -1,0 +1,167 @@
+// The produce-consume scenarios: they pass on correct runs, their checkers fire on planted
+// violations, the history they record reaches the CLI, and the trace window points at the moment.
+#include <gtest/gtest.h>
+
+#include "model/checker.hpp"
+#include "scenarios/cluster_scenarios.hpp"
+#include "scenarios/scenario.hpp"
+#include "scenarios/scenario_file.hpp"
+#include "scenarios/stream_workload.hpp"
+
+namespace seedlog::scenarios {
+namespace {
+
+using namespace sim::literals;
+
+ClusterSpec quiet_streams() {
+  ClusterSpec c;
+  c.brokers = 3;
+  c.controllers = 3;
+  c.faults = false;
+  c.workload = "produce-consume";
+  c.fault_phase = sim::Duration::s(8);
+  c.converge = sim::Duration::s(12);
+  return c;
+}
+
+ScenarioInfo info_of(const ClusterSpec& spec, std::string name = "test") {
+  return ScenarioInfo{std::move(name), "", [spec] { return make_cluster_scenario(spec); }};
+}
+
+TEST(StreamScenarios, ProduceConsumePassesWithEveryRecordReadByTheGroup) {
+  model::History history;
+  const RunReport r = run_scenario(*find_scenario("produce-consume"), 1, RunSettings{.history_out = &history});
+  ASSERT_EQ(r.judgement.verdict, Verdict::pass) << r.judgement.property << ": " << r.judgement.detail;
+  EXPECT_GT(r.records, 1000u) << "records acknowledged and read by every group";
+  const model::CheckResult checked = model::check_history(history);
+  EXPECT_TRUE(checked.valid) << model::to_text(checked);
+  EXPECT_EQ(checked.stats.sends_acknowledged, static_cast<int64_t>(r.records));
+  EXPECT_GE(checked.stats.records_read, checked.stats.sends_acknowledged);
+}
+
+TEST(StreamScenarios, TwoGroupsEachReadEverything) {
+  ClusterSpec spec = quiet_streams();
+  spec.stream.groups = 2;
+  spec.stream.assignor = broker::group::AssignorKind::roundrobin;
+  const RunReport r = run_scenario(info_of(spec), 2);
+  ASSERT_EQ(r.judgement.verdict, Verdict::pass) << r.judgement.property << ": " << r.judgement.detail;
+  EXPECT_GT(r.records, 500u);
+}
+
+// The client-side defect: the leader's assignor gives one partition to two members.
+TEST(StreamScenarios, AssignorOverlapIsCaughtAsSingleOwnerViolation) {
+  ClusterSpec spec = quiet_streams();
+  spec.stream.consumers_per_group = 2;
+  spec.defects = {"assignor-overlap"};
+  int caught = 0;
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    const RunReport r = run_scenario(info_of(spec), seed);
+    if (r.judgement.verdict == Verdict::safety && r.judgement.property == "single-owner") ++caught;
+  }
+  EXPECT_GE(caught, 2);
+}
+
+TEST(StreamScenarios, AcksAllOnLeaderAppendLosesRecordsUnderLeaderKills) {
+  const ScenarioInfo* s = find_scenario("coordinator-failover");
+  ASSERT_NE(s, nullptr);
+  int caught = 0;
+  for (uint64_t seed = 1; seed <= 12 && caught == 0; ++seed) {
+    const RunReport r = run_scenario(*s, seed, RunSettings{.defects = {"acks-all-on-leader-append"}, .trace_window = 8});
+    if (r.judgement.verdict != Verdict::safety) continue;
+    ++caught;
+    ASSERT_TRUE(r.judgement.at.has_value()) << r.judgement.property;
+    EXPECT_FALSE(r.trace_window.empty());
+    EXPECT_LE(r.trace_window.size(), 8u + 1u + 2u);
+  }
+  EXPECT_GE(caught, 1);
+}
+
+TEST(StreamScenarios, TheContractCountsPowerLossesThatOverlap) {
+  StreamSpec spec;
+  FaultSchedule schedule;
+  auto ev = [](int64_t at_s, FaultKind k, uint32_t node) {
+    return FaultEvent{.at = sim::Duration::s(at_s), .kind = k, .nodes = {node}};
+  };
+  schedule.events = {ev(1, FaultKind::power_loss, 0), ev(3, FaultKind::start, 0), ev(5, FaultKind::power_loss, 1),
+                     ev(6, FaultKind::start, 1)};
+  schedule.heal_at = sim::Duration::s(6);
+  // n1 lost power 2 s after n0 came back: n0 has not caught up for long, so both count.
+  EXPECT_EQ(stream_contract(spec, schedule, false).max_replicas_power_lost_at_once, 2);
+  schedule.events[2].at = sim::Duration::s(30);
+  schedule.events[3].at = sim::Duration::s(31);
+  EXPECT_EQ(stream_contract(spec, schedule, false).max_replicas_power_lost_at_once, 1);
+  EXPECT_TRUE(stream_contract(spec, schedule, false).leadership_faults);
+  EXPECT_EQ(stream_contract(spec, FaultSchedule{}, false).max_replicas_power_lost_at_once, 0);
+}
+
+TEST(StreamScenarios, ARollingRestartRestartsEveryBrokerInTurn) {
+  const ScenarioInfo* s = find_scenario("rolling-restart");
+  ASSERT_NE(s, nullptr);
+  const RunReport r = run_scenario(*s, 4);
+  EXPECT_EQ(r.judgement.verdict, Verdict::pass) << r.judgement.property << ": " << r.judgement.detail;
+  ASSERT_EQ(r.schedule.events.size(), 6u);
+  for (uint32_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(r.schedule.events[2 * i].kind, FaultKind::kill);
+    EXPECT_EQ(r.schedule.events[2 * i].nodes, std::vector<uint32_t>{i});
+    EXPECT_EQ(r.schedule.events[2 * i + 1].kind, FaultKind::start);
+  }
+}
+
+TEST(StreamScenarios, BadStreamSpecsAreRefusedNamingTheField) {
+  ClusterSpec spec = quiet_streams();
+  spec.stream.replication_factor = 4;
+  EXPECT_THROW(
+      {
+        try {
+          spec.validate();
+        } catch (const ConfigError& e) {
+          EXPECT_NE(std::string(e.what()).find("workload.replication_factor"), std::string::npos) << e.what();
+          throw;
+        }
+      },
+      ConfigError);
+  spec = quiet_streams();
+  spec.stream.min_insync_replicas = 5;
+  EXPECT_THROW(spec.validate(), ConfigError);
+  spec = quiet_streams();
+  spec.script = "chaos-monkey";
+  EXPECT_THROW(spec.validate(), ConfigError);
+}
+
+TEST(StreamScenarios, ScenarioFilesSetTheWorkloadAndRefuseItsKeysElsewhere) {
+  std::string why;
+  auto file = parse_scenario_file(R"(
+[cluster]
+brokers = 3
+[workload]
+name = "produce-consume"
+partitions = 2
+producers = 1
+rate_per_s = 50
+acks = "all"
+groups = 1
+consumers_per_group = 2
+assignor = "cooperative-sticky"
+[nemesis]
+targets = "none"
+[phases]
+faults_s = 6
+converge_s = 12
+)",
+                                  "pc.toml", &why);
+  ASSERT_TRUE(file.has_value()) << why;
+  const RunReport r = run_scenario(*file, 5);
+  EXPECT_EQ(r.judgement.verdict, Verdict::pass) << r.judgement.property << ": " << r.judgement.detail;
+  EXPECT_GT(r.records, 100u);
+
+  EXPECT_FALSE(parse_scenario_file("[workload]\nname = \"admin-topics\"\npartitions = 2\n", "a.toml", &why));
+  EXPECT_NE(why.find("a.toml:3: unknown key 'workload.partitions'"), std::string::npos) << why;
+  EXPECT_FALSE(parse_scenario_file("[workload]\nname = \"produce-consume\"\nacks = \"most\"\n", "b.toml", &why));
+  EXPECT_NE(why.find("b.toml:3"), std::string::npos) << why;
+  EXPECT_NE(why.find("workload.acks"), std::string::npos) << why;
+  EXPECT_FALSE(parse_scenario_file("[workload]\nname = \"produce-consume\"\nchurn = 1\n", "c.toml", &why));
+  EXPECT_NE(why.find("expected true or false"), std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace seedlog::scenarios
