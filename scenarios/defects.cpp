@@ -11,9 +11,11 @@ namespace {
 
 using broker::server::NodeConfig;
 
+// A defect's switch: in the broker's configuration, in the clients' (ClientDefects), or both.
 struct Switch {
   std::string_view name;
-  void (*enable)(NodeConfig&);
+  void (*enable)(NodeConfig&) = nullptr;
+  void (*enable_client)(ClientDefects&) = nullptr;
 };
 
 // The catalog, in the order KAFKA.md lists the bug classes. A defect enters the catalog when the
@@ -42,6 +44,10 @@ constexpr std::array kCatalog = {
                "the coordinator accepts offset commits from an old generation, so a zombie member moves a "
                "partition's committed offset (found by the group tests; no bundled group scenario yet)",
                "", "", 0},
+    DefectInfo{"assignor-overlap", "group",
+               "the group leader's assignor hands one partition to two members of the same generation, "
+               "breaking single ownership (two consumers process and commit the same records)",
+               "", "", 0},
     DefectInfo{"raft-vote-ignores-log", "raft",
                "a controller grants votes without Raft's election restriction, so a node missing committed "
                "metadata can win and overwrite it",
@@ -60,9 +66,17 @@ constexpr std::array kSwitches = {
     Switch{"recovery-point-without-flush",
            [](NodeConfig& c) { c.replication.log.defects.recovery_point_without_flush = true; }},
     Switch{"commit-from-stale-generation", [](NodeConfig& c) { c.group.defects.commit_from_stale_generation = true; }},
+    Switch{"assignor-overlap", nullptr, [](ClientDefects& c) { c.assignor_overlap = true; }},
     Switch{"raft-vote-ignores-log", [](NodeConfig& c) { c.raft.defect_vote_ignores_log = true; }},
 };
 static_assert(kCatalog.size() == kSwitches.size(), "every catalog entry has a switch");
+
+const Switch* find_switch(std::string_view name) {
+  for (const Switch& s : kSwitches) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
 
 }  // namespace
 
@@ -81,16 +95,25 @@ std::string known_defect_names() {
   return out;
 }
 
-std::string apply_defects(const std::vector<std::string>& names, NodeConfig& config) {
+std::string apply_defects(const std::vector<std::string>& names, NodeConfig& config, ClientDefects* client) {
   for (const std::string& name : names) {
-    const Switch* found = nullptr;
-    for (const Switch& s : kSwitches) {
-      if (s.name == name) found = &s;
-    }
-    if (found == nullptr) return fmt::format("unknown defect '{}' (known: {})", name, known_defect_names());
-    found->enable(config);
+    if (find_switch(name) == nullptr) return fmt::format("unknown defect '{}' (known: {})", name, known_defect_names());
+  }
+  for (const std::string& name : names) {  // all known: switch them on
+    const Switch* s = find_switch(name);
+    if (s->enable != nullptr) s->enable(config);
+    if (s->enable_client != nullptr && client != nullptr) s->enable_client(*client);
   }
   return "";
+}
+
+ClientDefects client_defects(const std::vector<std::string>& names) {
+  ClientDefects out;
+  for (const std::string& name : names) {
+    const Switch* s = find_switch(name);
+    if (s != nullptr && s->enable_client != nullptr) s->enable_client(out);
+  }
+  return out;
 }
 
 }  // namespace seedlog::scenarios

@@ -4,8 +4,10 @@
 // Each entry names the bug it re-creates, the component that carries the switch, the bundled
 // scenario that finds it and the property that scenario reports. `seedlog list defects` prints the
 // catalog; `--defect NAME` on run, sweep and determinism switches a defect on (the repro file
-// records it). A broker scenario switches defects on through apply_defects(); tests/ holds the
-// detection test that sweeps each finder scenario until the defect is caught.
+// records it). A broker scenario switches defects on through apply_defects(); a defect that lives
+// in a client (the consumer's assignor) sets a ClientDefects flag instead, which scenarios that run
+// consumers copy into their client configs. tests/ holds the detection test that sweeps each
+// finder scenario until the defect is caught.
 #pragma once
 
 #include <span>
@@ -21,7 +23,7 @@ namespace seedlog::scenarios {
 
 struct DefectInfo {
   std::string_view name;
-  std::string_view component;  // where the switch lives: raft, storage, replication
+  std::string_view component;  // where the switch lives: raft, storage, replication, group
   std::string_view recreates;  // the historical bug, with its public reference
   std::string_view found_by;   // the bundled scenario that finds it ("" : none yet)
   std::string_view property;   // the property that scenario reports as violated
@@ -31,9 +33,23 @@ struct DefectInfo {
 std::span<const DefectInfo> all_defects();
 const DefectInfo* find_defect(std::string_view name);
 
-// Switches the named defects on in a broker node's configuration. Returns "" on success, or an
-// error naming the first unknown defect and the known ones.
-std::string apply_defects(const std::vector<std::string>& names, broker::server::NodeConfig& config);
+// The client-side switches. A scenario that runs consumers sets, for each consumer,
+// ConsumerConfig::assignor_overlap_defect = client.assignor_overlap.
+struct ClientDefects {
+  bool assignor_overlap = false;  // the group leader's assignor gives one partition to two members
+  bool any() const { return assignor_overlap; }
+  bool operator==(const ClientDefects&) const = default;
+};
+
+// Switches the named defects on: broker defects in a broker node's configuration, client defects
+// in `client` (when given; a scenario without consumers may pass none, and the client defects then
+// change nothing). Returns "" on success, or an error naming the first unknown defect and the
+// known ones; on an error nothing is switched on.
+std::string apply_defects(const std::vector<std::string>& names, broker::server::NodeConfig& config,
+                          ClientDefects* client = nullptr);
+// The client-side part of `names` alone; unknown names are ignored here (apply_defects reports
+// them).
+ClientDefects client_defects(const std::vector<std::string>& names);
 
 // "name1, name2, ..." of every catalog entry, for error messages.
 std::string known_defect_names();

@@ -32,16 +32,39 @@ TEST(DefectCatalog, NamesAreUniqueAndEachDescribesItsBug) {
 TEST(DefectCatalog, EverySwitchTurnsItsDefectOnAndNothingElse) {
   for (const DefectInfo& d : all_defects()) {
     broker::server::NodeConfig config;
-    ASSERT_EQ(apply_defects({std::string(d.name)}, config), "") << d.name;
+    ClientDefects client;
+    ASSERT_EQ(apply_defects({std::string(d.name)}, config, &client), "") << d.name;
     const bool any = config.replication.defects.any() || config.raft.defect_vote_ignores_log ||
                      config.replication.log.defects.recovery_point_without_flush ||
-                     config.group.defects.commit_from_stale_generation;
+                     config.group.defects.commit_from_stale_generation || client.any();
     EXPECT_TRUE(any) << d.name << " switched nothing on";
+    EXPECT_EQ(client, client_defects({std::string(d.name)})) << d.name;
   }
   broker::server::NodeConfig config;
   const std::string why = apply_defects({"no-such-defect"}, config);
   EXPECT_NE(why.find("unknown defect 'no-such-defect'"), std::string::npos) << why;
   EXPECT_NE(why.find("raft-vote-ignores-log"), std::string::npos) << "the error lists the known defects: " << why;
+}
+
+// assignor-overlap lives in the consumer's assignor: it switches the client flag, no broker setting.
+TEST(DefectCatalog, AssignorOverlapIsAClientSwitch) {
+  const DefectInfo* d = find_defect("assignor-overlap");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->component, "group");
+  EXPECT_NE(d->recreates.find("single ownership"), std::string_view::npos);
+  broker::server::NodeConfig config;
+  ClientDefects client;
+  ASSERT_EQ(apply_defects({"assignor-overlap"}, config, &client), "");
+  EXPECT_TRUE(client.assignor_overlap);
+  EXPECT_FALSE(config.replication.defects.any() || config.group.defects.commit_from_stale_generation);
+  EXPECT_TRUE(client_defects({"assignor-overlap", "no-such-defect"}).assignor_overlap);
+  EXPECT_FALSE(client_defects({"raft-vote-ignores-log"}).any());
+  // Without a ClientDefects to fill (a scenario without consumers) the name is still accepted.
+  EXPECT_EQ(apply_defects({"assignor-overlap"}, config), "");
+  // An unknown name among them: an error, and nothing switched on.
+  ClientDefects untouched;
+  EXPECT_NE(apply_defects({"assignor-overlap", "no-such-defect"}, config, &untouched), "");
+  EXPECT_FALSE(untouched.any());
 }
 
 TEST(DefectCatalog, AScenarioWithoutBrokersRefusesDefectsAsAUsageError) {

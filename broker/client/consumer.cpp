@@ -27,8 +27,6 @@ bool needs_new_leader(proto::ErrorCode e) {
 
 }  // namespace
 
-std::string TopicPartition::to_string() const { return fmt::format("{}-{}", topic, partition); }
-
 std::string_view to_string(OffsetReset r) {
   switch (r) {
     case OffsetReset::earliest: return "earliest";
@@ -47,12 +45,15 @@ std::string_view to_string(ConsumerError::Kind k) {
     case Kind::offset_out_of_range: return "offset_out_of_range";
     case Kind::log_truncation: return "log_truncation";
     case Kind::broker_error: return "broker_error";
+    case Kind::no_group: return "no_group";
+    case Kind::illegal_state: return "illegal_state";
   }
   return "?";
 }
 
 std::string ConsumerError::to_string() const {
-  return fmt::format("{} on {}: {}{}", client::to_string(kind), partition.to_string(), detail,
+  const std::string where = partition.topic.empty() ? std::string() : " on " + partition.to_string();
+  return fmt::format("{}{}: {}{}", client::to_string(kind), where, detail,
                      code == proto::ErrorCode::none ? "" : fmt::format(" ({})", proto::to_string(code)));
 }
 
@@ -65,10 +66,25 @@ void ConsumerConfig::validate() const {
   if (max_poll_records < 1) throw ConfigError("consumer.max_poll_records must be at least 1");
   if (request_timeout <= fetch_max_wait)
     throw ConfigError("consumer.request_timeout must exceed fetch_max_wait (a long poll would time out)");
+  validate_group();
+}
+
+// The group settings are checked even without a group_id, so a typo fails before anyone subscribes.
+void ConsumerConfig::validate_group() const {
+  if (session_timeout <= sim::Duration::zero()) throw ConfigError("consumer.session_timeout must be positive");
+  if (rebalance_timeout <= sim::Duration::zero()) throw ConfigError("consumer.rebalance_timeout must be positive");
+  if (heartbeat_interval <= sim::Duration::zero()) throw ConfigError("consumer.heartbeat_interval must be positive");
+  if (heartbeat_interval >= session_timeout)
+    throw ConfigError("consumer.heartbeat_interval must be below session_timeout (the member would be evicted between beats)");
+  if (enable_auto_commit && auto_commit_interval <= sim::Duration::zero())
+    throw ConfigError("consumer.auto_commit_interval must be positive with enable_auto_commit");
+  if (assignor_overlap_defect && group_id.empty())
+    throw ConfigError("consumer.assignor_overlap_defect needs a group_id (the defect lives in the group's assignor)");
 }
 
 // What the consumer must do next for a partition before it can fetch.
 enum class Stage : uint8_t {
+  committed, // newly assigned by the group: its committed offset is not known yet (OffsetFetch)
   reset,     // no position: ListOffsets per the reset strategy
   validate,  // the leader changed: check the position with OffsetForLeaderEpoch
   fetch,
@@ -85,6 +101,7 @@ struct PartState {
   bool paused = false;
   bool in_flight = false;
   bool seeked = false;  // since the last poll: the history's rebalance log excuses the jump
+  bool revoking = false;  // the group is taking it away: poll() returns nothing more from it
   std::optional<ConsumerError> error;  // Stage::failed
   std::deque<ConsumerRecord> buffer;   // fetched, not yet returned
   proto::Offset buffer_end{-1};        // the offset after the fetched batches
@@ -122,6 +139,19 @@ struct Consumer::Impl {
   // Errors and truncations found since the last poll returned.
   std::vector<ConsumerError> errors;
   std::vector<LogTruncation> truncations;
+
+  // Group mode. The member's task changes the assignment through the hooks below; poll() applies
+  // what was assigned.
+  enum class Mode : uint8_t { none, assigned, subscribed };
+  Mode mode = Mode::none;
+  std::shared_ptr<GroupMember> member;  // subscribe mode; or, in assign mode, an unstarted committer
+  bool member_started = false;
+  RebalanceListener listener;                 // the user's
+  std::set<TopicPartition> pending_assigned;  // assigned by the group, not yet applied by poll()
+  std::set<TopicPartition> to_announce;       // applied; on_partitions_assigned has not run yet
+  std::set<TopicPartition> rebalanced;        // joined or left since the last poll completed
+  std::vector<std::string> subscribed_topics;
+  sim::Instant last_auto_commit;
 
   sim::NodeId any_broker() { return cfg.bootstrap[bootstrap_next++ % cfg.bootstrap.size()]; }
   static sim::NodeId node_of(int32_t broker) { return sim::NodeId{static_cast<uint32_t>(broker)}; }
@@ -226,7 +256,7 @@ struct Consumer::Impl {
     proto::OffsetForLeaderEpochRequest req;
     req.replica_id = proto::BrokerId{-1};
     for (const auto& tp : tps) {
-      const PartState& s = parts.at(tp);
+      const PartState& s = parts.at(tp);  // the caller checked it is still there, in this stage
       if (req.topics.empty() || req.topics.back().topic != tp.topic) req.topics.push_back({tp.topic, {}, {}});
       proto::OffsetForLeaderEpochRequest::Partition p;
       p.partition = tp.partition;
@@ -252,7 +282,13 @@ struct Consumer::Impl {
       if (s.stage == Stage::validate && s.position && !s.position->epoch) s.stage = Stage::fetch;  // nothing to check
     }
     auto groups = by_leader([](const PartState& s) { return s.stage == Stage::validate && s.leader_epoch && s.position; });
-    for (const auto& [broker, tps] : groups) {
+    for (auto& [broker, tps] : groups) {
+      // An earlier request suspended this task: the group may have taken partitions away.
+      std::erase_if(tps, [&](const TopicPartition& tp) {
+        const PartState* s = find(tp);
+        return s == nullptr || s->stage != Stage::validate || !s->leader_epoch || !s->position || !s->position->epoch;
+      });
+      if (tps.empty()) continue;
       auto answers = ask_epochs(broker, tps);
       if (!answers) continue;
       for (const auto& tp : tps) {
@@ -322,7 +358,12 @@ struct Consumer::Impl {
       fail(tp, s, Kind::no_offset, proto::ErrorCode::none, "no position, and auto_offset_reset is none: seek first");
     }
     auto groups = by_leader([](const PartState& s) { return s.stage == Stage::reset; });
-    for (const auto& [broker, tps] : groups) {
+    for (auto& [broker, tps] : groups) {
+      std::erase_if(tps, [&](const TopicPartition& tp) {  // see validate_positions
+        const PartState* s = find(tp);
+        return s == nullptr || s->stage != Stage::reset;
+      });
+      if (tps.empty()) continue;
       proto::ListOffsetsRequest req;
       for (const auto& tp : tps) {
         const PartState& s = parts.at(tp);
@@ -360,7 +401,7 @@ struct Consumer::Impl {
 
   // --- fetching ---
   bool fetchable(const PartState& s) const {
-    return s.stage == Stage::fetch && !s.paused && !s.in_flight && s.buffer.empty() && s.position && s.leader >= 0 &&
+    return s.stage == Stage::fetch && !s.paused && !s.revoking && !s.in_flight && s.buffer.empty() && s.position && s.leader >= 0 &&
            s.leader_epoch && !s.unknown;
   }
 
@@ -498,7 +539,7 @@ struct Consumer::Impl {
     for (size_t n = 0; n < parts.size(); ++n, ++it) {
       if (it == parts.end()) it = parts.begin();
       auto& [tp, s] = *it;
-      if (s.paused) continue;
+      if (s.paused || s.revoking) continue;
       if (!s.buffer.empty() && out.size() < cfg.max_poll_records) drained_last = tp;
       while (!s.buffer.empty() && out.size() < cfg.max_poll_records) {
         ConsumerRecord& r = s.buffer.front();
@@ -521,6 +562,131 @@ struct Consumer::Impl {
     return out;
   }
 
+  // --- the group (subscribe mode) ---
+  void emit_group(std::string_view kind, const std::vector<TopicPartition>& tps) {
+    env.emit(kind, {{"client", cfg.client_id}, {"group", cfg.group_id},
+                    {"partitions", group::to_string(group::group_by_topic(tps))}});
+  }
+
+  // The member's task: new partitions. poll() applies them (it may be waiting: wake it).
+  void on_group_assigned(const TopicPartitions& tps) {
+    for (const TopicPartition& tp : group::flatten(tps)) pending_assigned.insert(tp);
+    fetched.set();
+  }
+
+  // The member's task, while the protocol gives partitions up: commit (unless lost), tell the
+  // user, then drop them. Runs to completion before the member rejoins or answers SyncGroup.
+  void on_group_revoked(const TopicPartitions& tps, bool lost) {
+    std::vector<TopicPartition> held;
+    for (const TopicPartition& tp : group::flatten(tps)) {
+      pending_assigned.erase(tp);  // never applied: the user never saw it
+      if (PartState* s = find(tp)) {
+        s->revoking = true;
+        held.push_back(tp);
+      }
+    }
+    if (held.empty()) return;
+    if (!lost && cfg.enable_auto_commit) {
+      PositionMap at;
+      for (const TopicPartition& tp : held) {
+        const PartState& s = parts.at(tp);
+        if (s.position && s.stage != Stage::failed) at.emplace(tp, *s.position);
+      }
+      std::shared_ptr<GroupMember> m = member;  // the consumer may be destroyed while this waits
+      if (m && !at.empty()) (void)m->commit_positions(at);
+    }
+    std::erase_if(held, [&](const TopicPartition& tp) { return find(tp) == nullptr; });  // close() raced us
+    const TopicPartitions grouped = group::group_by_topic(held);
+    if (lost && listener.on_partitions_lost) listener.on_partitions_lost(grouped);
+    else if (listener.on_partitions_revoked) listener.on_partitions_revoked(grouped);
+    for (const TopicPartition& tp : held) {
+      parts.erase(tp);
+      to_announce.erase(tp);
+      rebalanced.insert(tp);
+    }
+    ++stats.rebalances;
+    emit_group(lost ? "consumer.partitions_lost" : "consumer.partitions_revoked", held);
+  }
+
+  // poll(): what the group assigned joins the assignment; each new partition waits for its
+  // committed offset before anything else (auto_offset_reset must not run first).
+  void apply_group_assignment() {
+    if (pending_assigned.empty() || closed) return;
+    std::vector<TopicPartition> added(pending_assigned.begin(), pending_assigned.end());
+    pending_assigned.clear();
+    for (const TopicPartition& tp : added) {
+      PartState& s = parts.try_emplace(tp).first->second;
+      s = PartState{};
+      s.stage = Stage::committed;
+      to_announce.insert(tp);
+      rebalanced.insert(tp);
+    }
+    metadata_stale = true;
+    ++stats.rebalances;
+    emit_group("consumer.partitions_assigned", added);
+  }
+
+  // poll(): positions from the committed offsets (with their epochs: validated against the leader
+  // before fetching); partitions without one follow auto_offset_reset. No answer: tried next round.
+  void fetch_committed_offsets() {
+    std::vector<TopicPartition> want;
+    for (const auto& [tp, s] : parts) {
+      if (s.stage == Stage::committed) want.push_back(tp);
+    }
+    std::shared_ptr<GroupMember> m = member;
+    if (want.empty() || !m) return;
+    const std::optional<PositionMap> got = m->committed_positions(want);
+    if (!got) return;
+    for (const TopicPartition& tp : want) {
+      PartState* s = find(tp);
+      if (s == nullptr || s->stage != Stage::committed) continue;  // revoked while we asked
+      auto c = got->find(tp);
+      if (c == got->end()) {
+        s->stage = Stage::reset;
+        continue;
+      }
+      s->position = c->second;
+      s->stage = c->second.epoch ? Stage::validate : Stage::fetch;
+      env.emit("consumer.committed_position", {{"client", cfg.client_id}, {"topic", tp.topic}, {"partition", tp.partition},
+                                               {"offset", c->second.offset.value()},
+                                               {"epoch", c->second.epoch ? c->second.epoch->value() : -1}});
+    }
+  }
+
+  // poll(): on_partitions_assigned once every newly assigned partition has a position (or failed).
+  void maybe_announce_assigned() {
+    if (to_announce.empty()) return;
+    std::vector<TopicPartition> ready;
+    for (const TopicPartition& tp : to_announce) {
+      const PartState* s = find(tp);
+      if (s == nullptr) continue;
+      if (!s->position && s->stage != Stage::failed) return;
+      ready.push_back(tp);
+    }
+    to_announce.clear();
+    if (!ready.empty() && listener.on_partitions_assigned) listener.on_partitions_assigned(group::group_by_topic(ready));
+  }
+
+  // poll(): Kafka's auto-commit. The positions cover what earlier polls returned, never more.
+  void maybe_auto_commit() {
+    if (mode != Mode::subscribed || !cfg.enable_auto_commit || !member || closed) return;
+    if (env.now() < last_auto_commit + cfg.auto_commit_interval || member->generation().value() < 0) return;
+    last_auto_commit = env.now();
+    PositionMap at;
+    for (const auto& [tp, s] : parts) {
+      if (s.position && s.stage != Stage::failed && !s.revoking) at.emplace(tp, *s.position);
+    }
+    if (at.empty()) return;
+    ++stats.auto_commits;
+    member->commit_positions_async(at);
+  }
+
+  void group_round() {
+    if (mode != Mode::subscribed) return;
+    apply_group_assignment();
+    fetch_committed_offsets();
+  }
+
   PollResult poll(const std::shared_ptr<Impl>& self, sim::Duration timeout);
   void record_poll(model::OpIndex invocation, const std::vector<ConsumerRecord>& records);
   std::optional<ConsumerError> set_position(const TopicPartition& tp, Position p, bool validate);
@@ -535,15 +701,19 @@ PollResult Consumer::Impl::poll(const std::shared_ptr<Impl>& self, sim::Duration
     op.f = model::Fn::poll;
     op.process = model::ProcessId{cfg.process};
     op.time = env.now();
+    if (mode == Mode::subscribed) op.group = cfg.group_id;
     op.mops.push_back(model::MopData::poll());
     invocation = cfg.recorder->invoke(std::move(op));
   }
+  maybe_auto_commit();
   PollResult out;
   // Bounded by the deadline: every round either returns or waits.
   while (true) {
+    group_round();
     maybe_refresh_metadata();
     reset_positions();
     validate_positions();
+    if (mode == Mode::subscribed) maybe_announce_assigned();
     while (!completed.empty()) {
       CompletedFetch f = std::move(completed.front());
       completed.pop_front();
@@ -567,7 +737,12 @@ PollResult Consumer::Impl::poll(const std::shared_ptr<Impl>& self, sim::Duration
     env.emit("consumer.poll", {{"client", cfg.client_id}, {"records", out.records.size()},
                                {"first_offset", out.records.front().offset.value()}});
   }
-  if (invocation) record_poll(*invocation, out.records);
+  if (invocation) {
+    record_poll(*invocation, out.records);
+  } else {
+    rebalanced.clear();
+    for (auto& [tp, s] : parts) s.seeked = false;
+  }
   return out;
 }
 
@@ -590,11 +765,13 @@ void Consumer::Impl::record_poll(model::OpIndex invocation, const std::vector<Co
   done.type = model::OpType::ok;
   done.time = env.now();
   done.mops.push_back(model::MopData::polled_keys(std::move(polled)));
+  std::set<TopicPartition> moved = std::move(rebalanced);
+  rebalanced.clear();
   for (auto& [tp, s] : parts) {
-    if (!s.seeked) continue;
-    done.rebalanced.push_back(model::Key::topic_partition(tp.topic, tp.partition));
+    if (s.seeked) moved.insert(tp);
     s.seeked = false;
   }
+  for (const TopicPartition& tp : moved) done.rebalanced.push_back(model::Key::topic_partition(tp.topic, tp.partition));
   cfg.recorder->complete(invocation, std::move(done));
 }
 
@@ -620,10 +797,14 @@ Consumer::Consumer(sim::Env& env, ConsumerConfig config) {
 Consumer::~Consumer() {
   impl_->closed = true;
   impl_->fetched.set();
+  impl_->member.reset();  // stops its task (no LeaveGroup: that is close()'s job)
 }
 
 std::optional<ConsumerError> Consumer::assign(const std::vector<TopicPartition>& partitions) {
   Impl& im = *impl_;
+  if (im.closed) return ConsumerError{Kind::illegal_state, {}, proto::ErrorCode::none, "assign after close()"};
+  if (im.mode == Impl::Mode::subscribed)
+    return ConsumerError{Kind::illegal_state, {}, proto::ErrorCode::none, "assign() while subscribed: the group assigns"};
   std::set<TopicPartition> wanted;
   for (const auto& tp : partitions) {
     if (tp.topic.empty() || tp.partition < 0)
@@ -645,8 +826,146 @@ std::optional<ConsumerError> Consumer::assign(const std::vector<TopicPartition>&
     op.type = model::OpType::ok;
     im.cfg.recorder->complete(inv, std::move(op));
   }
+  im.mode = wanted.empty() ? Impl::Mode::none : Impl::Mode::assigned;
   im.env.emit("consumer.assign", {{"client", im.cfg.client_id}, {"partitions", wanted.size()}});
   return std::nullopt;
+}
+
+namespace {
+
+GroupMemberConfig member_config(const ConsumerConfig& c, std::vector<std::string> topics) {
+  return GroupMemberConfig{.bootstrap = c.bootstrap,
+                           .port = c.port,
+                           .group_id = c.group_id,
+                           .client_id = c.client_id,
+                           .topics = std::move(topics),
+                           .assignor = c.assignor,
+                           .session_timeout = c.session_timeout,
+                           .rebalance_timeout = c.rebalance_timeout,
+                           .heartbeat_interval = c.heartbeat_interval,
+                           .request_timeout = c.request_timeout,
+                           .retry_backoff = c.retry_backoff,
+                           .assignor_overlap_defect = c.assignor_overlap_defect};
+}
+
+// The member calls back into the consumer from its own task; the consumer may be gone by then.
+RebalanceListener hooks(const std::weak_ptr<Consumer::Impl>& weak) {
+  RebalanceListener l;
+  l.on_partitions_assigned = [weak](const TopicPartitions& tps) {
+    if (auto im = weak.lock()) im->on_group_assigned(tps);
+  };
+  l.on_partitions_revoked = [weak](const TopicPartitions& tps) {
+    if (auto im = weak.lock()) im->on_group_revoked(tps, false);
+  };
+  l.on_partitions_lost = [weak](const TopicPartitions& tps) {
+    if (auto im = weak.lock()) im->on_group_revoked(tps, true);
+  };
+  return l;
+}
+
+void record_subscribe(Consumer::Impl& im, const std::vector<std::string>& topics) {
+  if (im.cfg.recorder == nullptr) return;
+  model::OpData op;
+  op.type = model::OpType::invoke;
+  op.f = model::Fn::subscribe;
+  op.process = model::ProcessId{im.cfg.process};
+  op.time = im.env.now();
+  op.group = im.cfg.group_id;
+  for (const std::string& t : topics) op.keys.push_back(model::Key::from_text(t));
+  const model::OpIndex inv = im.cfg.recorder->invoke(op);
+  op.type = model::OpType::ok;
+  im.cfg.recorder->complete(inv, std::move(op));
+}
+
+}  // namespace
+
+std::optional<ConsumerError> Consumer::subscribe(std::vector<std::string> topics, RebalanceListener listener) {
+  Impl& im = *impl_;
+  const auto refuse = [](Kind k, std::string why) { return ConsumerError{k, {}, proto::ErrorCode::none, std::move(why)}; };
+  if (im.cfg.group_id.empty()) return refuse(Kind::no_group, "subscribe() needs ConsumerConfig::group_id");
+  if (im.closed) return refuse(Kind::illegal_state, "subscribe after close()");
+  if (im.mode == Impl::Mode::assigned)
+    return refuse(Kind::illegal_state, "subscribe() while partitions are assigned: assign({}) first");
+  if (topics.empty()) return refuse(Kind::invalid_argument, "subscribe() to no topic");
+  if (std::any_of(topics.begin(), topics.end(), [](const std::string& t) { return t.empty(); }))
+    return refuse(Kind::invalid_argument, "subscribe() to a topic with an empty name");
+  std::sort(topics.begin(), topics.end());
+  topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
+  im.listener = std::move(listener);
+  im.subscribed_topics = topics;
+  record_subscribe(im, topics);
+  im.env.emit("consumer.subscribe", {{"client", im.cfg.client_id}, {"group", im.cfg.group_id}, {"topics", fmt::format("{}", fmt::join(topics, ","))}});
+  if (im.member_started) {
+    im.member->subscribe(std::move(topics));
+    return std::nullopt;
+  }
+  im.member = std::make_shared<GroupMember>(im.env, member_config(im.cfg, std::move(topics)), hooks(impl_));
+  im.member->start();
+  im.member_started = true;
+  im.mode = Impl::Mode::subscribed;
+  im.last_auto_commit = im.env.now();
+  return std::nullopt;
+}
+
+std::vector<std::string> Consumer::subscription() const {
+  return impl_->mode == Impl::Mode::subscribed ? impl_->subscribed_topics : std::vector<std::string>{};
+}
+
+proto::GenerationId Consumer::generation() const {
+  return impl_->member_started ? impl_->member->generation() : proto::GenerationId{-1};
+}
+
+std::string Consumer::member_id() const { return impl_->member_started ? impl_->member->member_id() : std::string(); }
+
+namespace {
+// The member that commits: the group's in subscribe mode; in assign mode an unstarted one, whose
+// commits carry no generation and no member id (Kafka's commits outside group management).
+GroupMember* committer(Consumer::Impl& im) {
+  if (im.cfg.group_id.empty()) return nullptr;
+  if (!im.member) im.member = std::make_shared<GroupMember>(im.env, member_config(im.cfg, {}), RebalanceListener{});
+  return im.member.get();
+}
+}  // namespace
+
+CommitResult Consumer::commit_sync() { return commit_sync(positions()); }
+
+CommitResult Consumer::commit_sync(const PositionMap& offsets) {
+  if (committer(*impl_) == nullptr) return CommitResult{proto::ErrorCode::invalid_group_id, false};
+  if (offsets.empty()) return CommitResult{};
+  std::shared_ptr<GroupMember> m = impl_->member;  // alive until the commit returns
+  return m->commit_positions(offsets);
+}
+
+void Consumer::commit_async(std::function<void(const CommitResult&)> done) { commit_async(positions(), std::move(done)); }
+
+void Consumer::commit_async(const PositionMap& offsets, std::function<void(const CommitResult&)> done) {
+  GroupMember* m = committer(*impl_);
+  if (m == nullptr || offsets.empty()) {
+    if (done) done(m == nullptr ? CommitResult{proto::ErrorCode::invalid_group_id, false} : CommitResult{});
+    return;
+  }
+  m->commit_positions_async(offsets, std::move(done));
+}
+
+std::optional<PositionMap> Consumer::committed(const std::vector<TopicPartition>& partitions) {
+  if (committer(*impl_) == nullptr) return std::nullopt;
+  std::shared_ptr<GroupMember> m = impl_->member;
+  return m->committed_positions(partitions);
+}
+
+void Consumer::close() {
+  Impl& im = *impl_;
+  if (im.closed) return;
+  if (im.mode == Impl::Mode::subscribed) {
+    std::shared_ptr<GroupMember> m = im.member;
+    m->close();  // revokes through the hooks (auto-commit, the listener), then LeaveGroup
+  }
+  im.closed = true;
+  im.parts.clear();
+  im.pending_assigned.clear();
+  im.to_announce.clear();
+  im.fetched.set();
+  im.env.emit("consumer.closed", {{"client", im.cfg.client_id}, {"group", im.cfg.group_id}});
 }
 
 std::vector<TopicPartition> Consumer::assignment() const {
@@ -690,8 +1009,8 @@ ConsumerResult<Position> Consumer::position(const TopicPartition& tp) const {
   return *s->position;
 }
 
-std::map<TopicPartition, Position> Consumer::positions() const {
-  std::map<TopicPartition, Position> out;
+PositionMap Consumer::positions() const {
+  PositionMap out;
   for (const auto& [tp, s] : impl_->parts) {
     if (s.position && s.stage != Stage::failed) out.emplace(tp, *s.position);
   }

@@ -1,6 +1,8 @@
-// The consumer client, assign() mode (KAFKA.md "Replication", "Consumer groups"; KIP-320).
+// The consumer client, assign() and subscribe() modes (KAFKA.md "Replication", "Consumer groups";
+// KIP-320).
 //
-// The user assigns partitions and calls poll() from a task of its node. poll() keeps, per assigned
+// The user assigns partitions (or subscribes to topics, below) and calls poll() from a task of its
+// node. poll() keeps, per assigned
 // partition, a position: the offset of the next record to return and the leader epoch of the last
 // record returned. It fetches with Fetch v11 from each partition's leader, one request per broker
 // carrying every assigned partition that broker leads, each with the leader's current epoch
@@ -21,14 +23,37 @@
 // Positions without a start (a fresh assignment, OFFSET_OUT_OF_RANGE) follow auto_offset_reset:
 // earliest / latest via ListOffsets v2, none reports no_offset / offset_out_of_range.
 //
-// For a group membership client (the hook): assign() replaces the assignment and keeps the
-// positions of partitions that stay; positions() reads them for an OffsetCommit; seek() with a
-// Position sets a start from a committed offset (with its epoch, which is then validated).
+// Subscribe mode (group_id set): subscribe(topics, listener) makes the consumer a member of the
+// group through an owned GroupMember (group_member.hpp), whose task joins, syncs and heartbeats.
+//   - Assigned partitions are applied in poll(): they join the assignment, their committed offsets
+//     are fetched (OffsetFetch) and sought to with their leader epoch (validated, KIP-320), or
+//     auto_offset_reset decides when none was committed; on_partitions_assigned runs once every
+//     new partition has a position (or has failed).
+//   - Revoked partitions: on the member's task, at the moment the protocol gives them up (before
+//     JoinGroup for eager assignors, after SyncGroup for cooperative-sticky): first, with
+//     auto-commit, their positions are committed synchronously; then on_partitions_revoked runs
+//     (it may commit_sync()); then they leave the assignment. poll() returns nothing from them
+//     once the revocation started.
+//   - Lost partitions (fenced, or the session ran out): on_partitions_lost (or, when unset,
+//     on_partitions_revoked), no commit: the generation is gone and the coordinator would refuse it.
+//   - Auto-commit: every poll() first commits (async) the positions of every assigned partition
+//     when auto_commit_interval has passed since the last one. A position covers only records that
+//     earlier polls returned, so a crash between a poll and the next commit redelivers those
+//     records to the next owner: at-least-once, duplicates possible, nothing skipped.
+//   - close(): revokes everything (auto-commit sync, then the listener), sends LeaveGroup (the
+//     partitions move at once, not after a session timeout) and stops the member.
+// subscribe() and assign() exclude each other (illegal_state) until close().
 //
 // History: with a recorder, every poll is an invoke/ok pair of Jepsen's `poll` whose value lists
 // the records it returned per partition ("topic-p" keys); assign() records an `assign` op, and a
 // seek puts the partition in the next poll's rebalance log (a deliberate jump is not a skip). A
-// reset after a truncation is not excused: the checkers see the consumer go back.
+// reset after a truncation is not excused: the checkers see the consumer go back. In subscribe
+// mode, subscribe() records a `subscribe` op (keys: the topics), every poll carries the group id
+// (the durability check is per group), and a poll's rebalance log names every partition that
+// joined or left the assignment since the previous poll completed (a rebalance may move the
+// position anywhere the committed offset says: not a skip for that process). Commits are not ops
+// of the history: an async commit runs beside the process's poll, and Jepsen processes have one
+// operation at a time; the coordinator's group.commit.* events carry them (group_invariants.hpp).
 //
 // Not thread-safe, blocking: call every method from tasks of the node the consumer was made on.
 #pragma once
@@ -41,6 +66,7 @@
 #include <variant>
 #include <vector>
 
+#include "broker/client/group_member.hpp"
 #include "broker/net/rpc.hpp"
 #include "broker/protocol/record_batch.hpp"
 
@@ -49,13 +75,6 @@ class Recorder;
 }
 
 namespace seedlog::broker::client {
-
-struct TopicPartition {
-  std::string topic;
-  int32_t partition = 0;
-  auto operator<=>(const TopicPartition&) const = default;
-  std::string to_string() const;  // "topic-p"
-};
 
 enum class OffsetReset : uint8_t { earliest, latest, none };
 std::string_view to_string(OffsetReset r);
@@ -80,15 +99,21 @@ struct ConsumerConfig {
   model::Recorder* recorder = nullptr;
   int64_t process = 0;
 
-  void validate() const;  // throws ConfigError naming the field
-};
+  // Group management (subscribe mode, and commits). Without a group_id the consumer can only
+  // assign(); the other fields are checked but unused.
+  std::string group_id;                                    // group.id
+  group::AssignorKind assignor = group::AssignorKind::range;  // partition.assignment.strategy
+  sim::Duration session_timeout = sim::Duration::s(10);    // session.timeout.ms
+  sim::Duration rebalance_timeout = sim::Duration::s(10);  // max.poll.interval.ms's role
+  sim::Duration heartbeat_interval = sim::Duration::s(1);  // heartbeat.interval.ms, < session_timeout
+  bool enable_auto_commit = true;                          // enable.auto.commit (group mode only)
+  sim::Duration auto_commit_interval = sim::Duration::s(5);  // auto.commit.interval.ms
+  // The assignor-overlap defect (off by default): this member's assignor, when it leads the
+  // group, hands one partition to two members (broker/group/assignors.hpp).
+  bool assignor_overlap_defect = false;
 
-// Where a partition is: the next offset to return, and the leader epoch of the record before it
-// (none when the position came from a seek or a ListOffsets, which do not know it).
-struct Position {
-  protocol::Offset offset{0};
-  std::optional<protocol::LeaderEpoch> epoch;
-  bool operator==(const Position&) const = default;
+  void validate() const;  // throws ConfigError naming the field
+  void validate_group() const;
 };
 
 struct ConsumerRecord {
@@ -110,6 +135,8 @@ struct ConsumerError {
     offset_out_of_range,  // the position is outside the log, and auto_offset_reset = none
     log_truncation,       // the log was truncated below the position, and auto_offset_reset = none
     broker_error,         // any other error the broker answered for the partition
+    no_group,             // subscribe (or commit) without a group_id
+    illegal_state,        // subscribe while assigned, assign while subscribed, or after close()
   };
   Kind kind = Kind::broker_error;
   TopicPartition partition;
@@ -158,6 +185,8 @@ struct ConsumerStats {
   uint64_t truncations = 0;
   uint64_t resets = 0;       // positions set by ListOffsets
   uint64_t leader_changes = 0;
+  uint64_t auto_commits = 0;  // async commits sent by poll() on the interval
+  uint64_t rebalances = 0;    // assignment changes applied (assigned, revoked or lost)
 };
 
 class Consumer {
@@ -173,6 +202,33 @@ class Consumer {
   std::optional<ConsumerError> assign(const std::vector<TopicPartition>& partitions);
   std::vector<TopicPartition> assignment() const;
 
+  // Joins the group `group_id` for `topics` (sorted, no duplicates, none empty); a second call
+  // replaces the subscription and the listener. Nothing happens on the network until the member's
+  // task runs; assignments arrive through poll(). Errors: no_group, illegal_state (assigned, or
+  // closed), invalid_argument (no topic, an empty name).
+  std::optional<ConsumerError> subscribe(std::vector<std::string> topics, RebalanceListener listener = {});
+  std::vector<std::string> subscription() const;
+  // The member's generation (-1 outside one) and member id ("" before the first join).
+  protocol::GenerationId generation() const;
+  std::string member_id() const;
+
+  // Commits every position (what positions() returns) or the given ones, with their leader
+  // epochs, for the current generation. Blocks the caller (commit_sync) or completes `done` on a
+  // task of the node (commit_async; may be empty). Without a group_id: INVALID_GROUP_ID, nothing
+  // sent. In subscribe mode before the first join the coordinator fences the commit.
+  CommitResult commit_sync();
+  CommitResult commit_sync(const PositionMap& offsets);
+  void commit_async(std::function<void(const CommitResult&)> done = {});
+  void commit_async(const PositionMap& offsets, std::function<void(const CommitResult&)> done = {});
+  // The group's committed offsets (with epochs) of `partitions`; absent: none committed. nullopt
+  // without a group_id or when no coordinator answered. Blocks the caller.
+  std::optional<PositionMap> committed(const std::vector<TopicPartition>& partitions);
+
+  // Subscribe mode: revokes everything (auto-commit sync, then the listener), sends LeaveGroup and
+  // stops the member. Then (both modes) the consumer returns nothing more. Blocks the caller;
+  // idempotent.
+  void close();
+
   // Waits up to `timeout` for records; returns as soon as some are ready, or an error is.
   PollResult poll(sim::Duration timeout);
 
@@ -186,7 +242,7 @@ class Consumer {
 
   ConsumerResult<Position> position(const TopicPartition& tp) const;
   // Every assigned partition that has a position (what a group member commits).
-  std::map<TopicPartition, Position> positions() const;
+  PositionMap positions() const;
 
   std::optional<ConsumerError> pause(const TopicPartition& tp);
   std::optional<ConsumerError> resume(const TopicPartition& tp);

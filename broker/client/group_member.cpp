@@ -60,7 +60,8 @@ struct GroupMember::State {
   void wait_for_async_commits();
 
   // ---- offsets ----
-  CommitResult commit(const OffsetMap& offsets);
+  CommitResult commit(const PositionMap& offsets);
+  std::optional<PositionMap> fetch_committed(const std::vector<TopicPartition>& partitions);
 };
 
 namespace {
@@ -302,14 +303,22 @@ void State::lose(std::string_view reason) {
 
 // ---- offsets -------------------------------------------------------------------------------------
 
-CommitResult State::commit(const OffsetMap& offsets) {
+namespace {
+PositionMap without_epochs(const OffsetMap& offsets) {
+  PositionMap out;
+  for (const auto& [tp, offset] : offsets) out.emplace(tp, Position{offset, std::nullopt});
+  return out;
+}
+}  // namespace
+
+CommitResult State::commit(const PositionMap& offsets) {
   proto::OffsetCommitRequest req;
   req.group_id = config.group_id;
   req.generation_id = generation;
   req.member_id = member_id;
-  for (const auto& [tp, offset] : offsets) {
+  for (const auto& [tp, at] : offsets) {
     if (req.topics.empty() || req.topics.back().name != tp.topic) req.topics.push_back({tp.topic, {}});
-    req.topics.back().partitions.push_back({tp.partition, offset, proto::LeaderEpoch{-1}, std::nullopt});
+    req.topics.back().partitions.push_back({tp.partition, at.offset, at.epoch.value_or(proto::LeaderEpoch{-1}), std::nullopt});
   }
   std::vector<TopicPartition> keys;
   for (const auto& [tp, offset] : offsets) keys.push_back(tp);
@@ -389,9 +398,14 @@ proto::GenerationId GroupMember::generation() const { return s_->generation; }
 const std::string& GroupMember::member_id() const { return s_->member_id; }
 void GroupMember::pause(bool paused) { s_->paused = paused; }
 
-CommitResult GroupMember::commit_sync(const OffsetMap& offsets) { return s_->commit(offsets); }
+CommitResult GroupMember::commit_sync(const OffsetMap& offsets) { return s_->commit(without_epochs(offsets)); }
+CommitResult GroupMember::commit_positions(const PositionMap& positions) { return s_->commit(positions); }
 
 void GroupMember::commit_async(const OffsetMap& offsets, std::function<void(const CommitResult&)> done) {
+  commit_positions_async(without_epochs(offsets), std::move(done));
+}
+
+void GroupMember::commit_positions_async(const PositionMap& offsets, std::function<void(const CommitResult&)> done) {
   std::shared_ptr<State> s = s_;
   ++s->inflight_commits;
   s->env.spawn("group-commit-async", [s, offsets, done = std::move(done)] {
@@ -401,35 +415,53 @@ void GroupMember::commit_async(const OffsetMap& offsets, std::function<void(cons
   });
 }
 
-std::optional<OffsetMap> GroupMember::committed(const std::vector<TopicPartition>& partitions) {
+std::optional<PositionMap> State::fetch_committed(const std::vector<TopicPartition>& partitions) {
   proto::OffsetFetchRequest req;
-  req.group_id = s_->config.group_id;
+  req.group_id = config.group_id;
   req.topics.emplace();
   for (const TopicPartition& tp : partitions) {
     if (req.topics->empty() || req.topics->back().name != tp.topic) req.topics->push_back({tp.topic, {}});
     req.topics->back().partition_indexes.push_back(tp.partition);
   }
-  const sim::Instant give_up = s_->env.now() + s_->config.request_timeout;
-  while (s_->env.now() < give_up) {
-    if (!s_->ensure_coordinator()) {
-      s_->env.sleep(s_->config.retry_backoff);
+  const sim::Instant give_up = env.now() + config.request_timeout;
+  while (env.now() < give_up) {
+    if (!ensure_coordinator()) {
+      env.sleep(config.retry_backoff);
       continue;
     }
-    auto [node, port] = *s_->coordinator;
-    auto r = s_->call<proto::OffsetFetchResponse>(node, port, req, 5, s_->config.request_timeout);
-    if (!r.ok() || State::coordinator_error(r->error_code)) {
-      s_->coordinator_moved();
-      s_->env.sleep(s_->config.retry_backoff);
+    auto [node, port] = *coordinator;
+    auto r = call<proto::OffsetFetchResponse>(node, port, req, 5, config.request_timeout);
+    if (!r.ok() || coordinator_error(r->error_code)) {
+      coordinator_moved();
+      env.sleep(config.retry_backoff);
       continue;
     }
     if (r->error_code != ErrorCode::none) return std::nullopt;
-    OffsetMap out;
+    PositionMap out;
     for (const auto& t : r->topics) {
-      for (const auto& p : t.partitions) out[{t.name, p.partition_index}] = p.committed_offset;
+      for (const auto& p : t.partitions) {
+        const std::optional<proto::LeaderEpoch> epoch =
+            p.committed_leader_epoch.value() >= 0 ? std::optional(p.committed_leader_epoch) : std::nullopt;
+        out[{t.name, p.partition_index}] = Position{p.committed_offset, epoch};
+      }
     }
     return out;
   }
   return std::nullopt;
+}
+
+std::optional<OffsetMap> GroupMember::committed(const std::vector<TopicPartition>& partitions) {
+  auto got = s_->fetch_committed(partitions);
+  if (!got) return std::nullopt;
+  OffsetMap out;
+  for (const auto& [tp, at] : *got) out[tp] = at.offset;
+  return out;
+}
+
+std::optional<PositionMap> GroupMember::committed_positions(const std::vector<TopicPartition>& partitions) {
+  auto got = s_->fetch_committed(partitions);
+  if (got) std::erase_if(*got, [](const auto& kv) { return kv.second.offset.value() < 0; });
+  return got;
 }
 
 }  // namespace seedlog::broker::client

@@ -69,6 +69,18 @@ struct CommitResult {
 
 using OffsetMap = std::map<TopicPartition, protocol::Offset>;
 
+// Where a partition is: the next offset to return, and the leader epoch of the record before it
+// (none when the position came from a seek or a ListOffsets, which do not know it). The consumer's
+// position and a committed offset are the same pair: a commit carries the epoch (OffsetCommit v7's
+// committed_leader_epoch) so that whoever resumes from it can validate it against the leader
+// (KIP-320).
+struct Position {
+  protocol::Offset offset{0};
+  std::optional<protocol::LeaderEpoch> epoch;
+  bool operator==(const Position&) const = default;
+};
+using PositionMap = std::map<TopicPartition, Position>;
+
 class GroupMember {
  public:
   GroupMember(sim::Env& env, GroupMemberConfig config, RebalanceListener listener = {});
@@ -91,8 +103,13 @@ class GroupMember {
   // request_timeout, returns fencing errors (ILLEGAL_GENERATION, ...) at once. Blocks the caller.
   CommitResult commit_sync(const OffsetMap& offsets);
   void commit_async(const OffsetMap& offsets, std::function<void(const CommitResult&)> done = {});
+  // The same with leader epochs (what the consumer commits: its positions).
+  CommitResult commit_positions(const PositionMap& positions);
+  void commit_positions_async(const PositionMap& positions, std::function<void(const CommitResult&)> done = {});
   // The committed offsets of `partitions` (-1 when none); nullopt when no coordinator answered.
   std::optional<OffsetMap> committed(const std::vector<TopicPartition>& partitions);
+  // The same with their leader epochs; partitions without a committed offset are absent.
+  std::optional<PositionMap> committed_positions(const std::vector<TopicPartition>& partitions);
 
   // Test verb: the process freezes (a long GC pause): no heartbeats, no session checks; commits
   // still go out with whatever generation the member last had (a zombie's).

@@ -10,6 +10,8 @@ namespace seedlog::broker::group {
 
 namespace proto = seedlog::protocol;
 
+std::string TopicPartition::to_string() const { return topic + "-" + std::to_string(partition); }
+
 std::vector<TopicPartition> flatten(const TopicPartitions& tps) {
   std::vector<TopicPartition> out;
   for (const auto& [topic, parts] : tps) {

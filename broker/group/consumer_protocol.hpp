@@ -21,10 +21,12 @@ namespace seedlog::broker::group {
 // topic -> partitions, each list sorted and without duplicates.
 using TopicPartitions = std::map<std::string, std::vector<int32_t>>;
 
+// One partition. The client's consumer and group member use this same type.
 struct TopicPartition {
   std::string topic;
   int32_t partition = 0;
   auto operator<=>(const TopicPartition&) const = default;
+  std::string to_string() const;  // "topic-p"
 };
 
 std::vector<TopicPartition> flatten(const TopicPartitions& tps);
