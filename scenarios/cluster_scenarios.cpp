@@ -39,12 +39,17 @@ class ClusterScenario final : public ScenarioRun {
  public:
   explicit ClusterScenario(ClusterSpec spec) : shape_(std::move(spec)) {
     shape_.validate();
-    if (std::string why = apply_defects(shape_.defects, config_); !why.empty()) throw ConfigError(why);
+    if (std::string why = enable_defects(shape_.defects); !why.empty()) throw ConfigError(why);
   }
 
   sim::WorldOptions world_options(uint64_t seed) override { return sim::WorldOptions{.seed = seed, .disk = shape_.disk}; }
 
-  std::string enable_defects(const std::vector<std::string>& names) override { return apply_defects(names, config_); }
+  std::string enable_defects(const std::vector<std::string>& names) override {
+    if (std::string why = apply_defects(names, config_, &client_defects_); !why.empty()) return why;
+    if (client_defects_.any() && (!streams() || shape_.stream.groups == 0))
+      return "a client defect needs consumer groups, and this scenario runs none (workload produce-consume with groups >= 1)";
+    return "";
+  }
 
   void setup(sim::World& w) override {
     broker::server::NodeConfig config = config_;
@@ -62,7 +67,7 @@ class ClusterScenario final : public ScenarioRun {
     for (sim::NodeId n : brokers_) w.start(n);
     if (streams()) {
       const Duration produce_for = shape_.fault_phase + std::min(Duration::s(5), shape_.converge / 4);
-      stream_ = std::make_unique<StreamWorkload>(shape_.stream, brokers_, produce_for);
+      stream_ = std::make_unique<StreamWorkload>(shape_.stream, brokers_, produce_for, client_defects_);
       stream_->setup(w);
     } else {
       client_ = w.add_node("client", [this](sim::Env& env) { workload(env); });
@@ -198,6 +203,7 @@ class ClusterScenario final : public ScenarioRun {
 
   ClusterSpec shape_;
   broker::server::NodeConfig config_;  // every broker's, before setup() fills in the quorum
+  ClientDefects client_defects_;       // switched on in every consumer
   std::vector<sim::NodeId> brokers_;
   sim::NodeId client_;
   std::set<std::string> acknowledged_;

@@ -76,6 +76,19 @@ TEST(StreamScenarios, AcksAllOnLeaderAppendLosesRecordsUnderLeaderKills) {
   EXPECT_GE(caught, 1);
 }
 
+// Seeds that found bugs when these scenarios were first swept; each passes since its fix.
+//   group-churn 1           a closing member took the assignment of a SyncGroup still in flight
+//   coordinator-failover 1  (a checker fix) a commit in flight when its member let the partition go
+//   swarm 3                 the coordinator's offsets write compared the node's drifting clock with
+//                           a global deadline and spun in place (a hang)
+TEST(StreamScenarios, SeedsThatFoundBugsPass) {
+  for (const auto& [name, seed] : std::vector<std::pair<std::string, uint64_t>>{
+           {"group-churn", 1}, {"coordinator-failover", 1}, {"swarm", 3}}) {
+    const RunReport r = run_scenario(*find_scenario(name), seed);
+    EXPECT_EQ(r.judgement.verdict, Verdict::pass) << name << " " << seed << ": " << r.judgement.property << ": " << r.judgement.detail;
+  }
+}
+
 TEST(StreamScenarios, TheContractCountsPowerLossesThatOverlap) {
   StreamSpec spec;
   FaultSchedule schedule;

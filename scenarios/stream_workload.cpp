@@ -46,6 +46,7 @@ struct StreamWorkload::State {
   StreamSpec spec;
   std::vector<sim::NodeId> brokers;
   Duration produce_for;
+  ClientDefects defects;
   model::Recorder recorder;
   bool topic_created = false;
   int64_t next_value = 1;
@@ -177,6 +178,7 @@ client::ConsumerConfig consumer_config(State& s, int group, int slot, model::Pro
   c.heartbeat_interval = 1_s;
   c.enable_auto_commit = true;
   c.auto_commit_interval = 1_s;
+  c.assignor_overlap_defect = s.defects.assignor_overlap;
   return c;
 }
 
@@ -215,8 +217,9 @@ void group_node(sim::Env& env, State& s, int group) {
 
 // ---- StreamWorkload ----
 
-StreamWorkload::StreamWorkload(StreamSpec spec, std::vector<sim::NodeId> brokers, Duration produce_for)
+StreamWorkload::StreamWorkload(StreamSpec spec, std::vector<sim::NodeId> brokers, Duration produce_for, ClientDefects defects)
     : s_(std::make_shared<State>()) {
+  s_->defects = defects;
   spec.validate();
   s_->spec = std::move(spec);
   s_->brokers = std::move(brokers);

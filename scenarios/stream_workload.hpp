@@ -29,6 +29,7 @@
 #include "broker/group/assignors.hpp"
 #include "model/contract.hpp"
 #include "model/history.hpp"
+#include "scenarios/defects.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace seedlog::scenarios {
@@ -56,7 +57,7 @@ struct StreamSpec {
 
 class StreamWorkload {
  public:
-  StreamWorkload(StreamSpec spec, std::vector<sim::NodeId> brokers, sim::Duration produce_for);
+  StreamWorkload(StreamSpec spec, std::vector<sim::NodeId> brokers, sim::Duration produce_for, ClientDefects defects = {});
   ~StreamWorkload();
   StreamWorkload(const StreamWorkload&) = delete;
   StreamWorkload& operator=(const StreamWorkload&) = delete;

@@ -61,6 +61,7 @@ struct GroupMember::State {
 
   // ---- offsets ----
   CommitResult commit(const PositionMap& offsets);
+  bool still_owns(const proto::OffsetCommitRequest& req, const std::vector<TopicPartition>& keys) const;
   std::optional<PositionMap> fetch_committed(const std::vector<TopicPartition>& partitions);
 };
 
@@ -94,8 +95,9 @@ std::optional<group::PartitionCounts> State::partition_counts(const std::vector<
 // ---- membership --------------------------------------------------------------------------------
 
 void State::run() {
-  // Bounded by `stopped`: every iteration makes at most a few requests, each with a timeout.
-  while (!stopped) {
+  // Bounded by `stopped`: every iteration makes at most a few requests, each with a timeout. A
+  // closing member's task stops too: close() does the rest from the caller's task.
+  while (!stopped && !closing) {
     if (paused) {
       env.sleep(config.heartbeat_interval);
       continue;
@@ -134,7 +136,7 @@ void State::rejoin() {
   req.protocols.push_back({std::string(group::to_string(config.assignor)), group::encode_subscription(sub)});
   auto [node, port] = *coordinator;
   auto joined = call<proto::JoinGroupResponse>(node, port, req, 5, config.rebalance_timeout + config.request_timeout);
-  if (stopped) return;
+  if (stopped || closing) return;  // close() revoked everything and left: no answer may give partitions back
   if (!joined.ok() || coordinator_error(joined->error_code)) {
     coordinator_moved();
     env.sleep(config.retry_backoff);
@@ -158,7 +160,7 @@ void State::rejoin() {
   sreq.member_id = member_id;
   if (leader) sreq.assignments = lead(joined.value());
   auto synced = call<proto::SyncGroupResponse>(node, port, sreq, 3, config.session_timeout + config.request_timeout);
-  if (stopped) return;
+  if (stopped || closing) return;
   if (!synced.ok() || coordinator_error(synced->error_code)) {
     coordinator_moved();
     return;
@@ -311,6 +313,15 @@ PositionMap without_epochs(const OffsetMap& offsets) {
 }
 }  // namespace
 
+bool State::still_owns(const proto::OffsetCommitRequest& req, const std::vector<TopicPartition>& keys) const {
+  if (generation != req.generation_id || member_id != req.member_id) return false;
+  if (req.member_id.empty()) return true;  // a simple consumer's commit: no group membership to lose
+  return std::all_of(keys.begin(), keys.end(), [&](const TopicPartition& tp) {
+    auto it = owned.find(tp.topic);
+    return it != owned.end() && std::find(it->second.begin(), it->second.end(), tp.partition) != it->second.end();
+  });
+}
+
 CommitResult State::commit(const PositionMap& offsets) {
   proto::OffsetCommitRequest req;
   req.group_id = config.group_id;
@@ -327,7 +338,14 @@ CommitResult State::commit(const PositionMap& offsets) {
                                  {"partitions", parts}});
   const sim::Instant give_up = env.now() + config.request_timeout;
   CommitResult result{ErrorCode::none, true};
-  while (env.now() < give_up) {
+  for (int attempt = 0; env.now() < give_up; ++attempt) {
+    // A retry (the coordinator moved, or did not answer) goes out only while the member still owns
+    // what it commits in the generation it committed for: once it lost them (a session timeout, a
+    // fence, a revocation), another member may own them, and a late commit would move its offset.
+    if (attempt > 0 && !still_owns(req, keys)) {
+      result = CommitResult{ErrorCode::illegal_generation, false};
+      break;
+    }
     if (!ensure_coordinator()) {
       env.sleep(config.retry_backoff);
       continue;

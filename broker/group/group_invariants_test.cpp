@@ -69,6 +69,27 @@ TEST(GroupInvariants, FiresOnACommitFromAStaleGenerationOrANonOwner) {
   EXPECT_TRUE(inv.has("commit-by-owner"));
 }
 
+// A commit in flight when its member let the partition go (a session ran out at the client while
+// the coordinator moved) lands in the same generation with nobody else owning it: harmless, the
+// next owner joins a later generation. The same commit after another member took the partition,
+// or from a member that never owned it, is a violation.
+TEST(GroupInvariants, ACommitInFlightWhenTheOwnerLetGoIsAcceptedUntilSomeoneElseOwnsIt) {
+  GroupInvariants inv;
+  assigned(inv, "a", "t-0", 1);
+  revoked(inv, "a", "t-0", 1);
+  accepted(inv, "a", 1, 1, 0);
+  EXPECT_TRUE(inv.violations().empty());
+  accepted(inv, "b", 1, 1, 0);
+  EXPECT_TRUE(inv.has("commit-by-owner")) << "b never owned t-0";
+
+  GroupInvariants taken;
+  assigned(taken, "a", "t-0", 1);
+  revoked(taken, "a", "t-0", 1);
+  assigned(taken, "b", "t-0", 2);
+  accepted(taken, "a", 2, 2, 0);
+  EXPECT_TRUE(taken.has("commit-by-owner")) << "b owns t-0 now";
+}
+
 TEST(GroupInvariants, IgnoresCommitsOutsideGroupManagement) {
   GroupInvariants inv;
   accepted(inv, "", -1, 0, 0);

@@ -128,7 +128,9 @@ ErrorCode GroupCoordinator::write(int32_t partition, std::vector<std::pair<proto
     if (p->role_generation() != a.generation || p->role() != replication::Role::leader) return ErrorCode::not_coordinator;
     if (p->high_watermark() > a.last_offset) return ErrorCode::none;
     if (p->isr_size_for_min_insync() < static_cast<size_t>(p->min_insync())) return ErrorCode::coordinator_not_available;
-    if (!replicas_.changed().wait_until(deadline) && env_.now() >= deadline) return ErrorCode::coordinator_not_available;
+    // The deadline is a global instant (deadline_after): compare it with the scheduler's time, not
+    // the node's drifting clock, or a slow clock never reaches it and this loop spins in place.
+    if (!replicas_.changed().wait_until(deadline) && env_.scheduler().now() >= deadline) return ErrorCode::coordinator_not_available;
   }
 }
 

@@ -8,7 +8,10 @@
 //                      (group.member.removed: a dead or evicted member's belief no longer counts,
 //                      as its commits are fenced from then on).
 //   commit-by-owner    an OffsetCommit the coordinator accepts (group.commit.accepted) comes from a
-//                      member that owns the partition now ...
+//                      member that owns the partition now, or that owned it last and let it go
+//                      while the commit was in flight, with nobody assigned it since (the next
+//                      owner joins a later generation, so it reads that commit or the commit is
+//                      fenced as stale) ...
 //   commit-generation  ... and carries the group's current generation.
 //
 // Commits outside group management (no member id, no generation) are not judged.
@@ -36,6 +39,7 @@ class GroupInvariants {
   using Partition = std::pair<std::string, int32_t>;
   struct Group {
     std::map<std::string, std::set<Partition>> owned;  // member -> partitions
+    std::map<Partition, std::string> last_owner;       // survives revocation (see on_commit)
   };
   void on_assigned(const sim::TraceEvent& e, Group& g);
   void on_commit(const sim::TraceEvent& e, Group& g);
