@@ -55,6 +55,7 @@ class ClusterScenario final : public ScenarioRun {
     broker::server::NodeConfig config = config_;
     for (int i = 0; i < shape_.controllers; ++i) config.voters.push_back({broker::raft::BrokerId{i}, sim::NodeId{static_cast<uint32_t>(i)}});
     if (streams()) config.replication.min_insync_replicas = shape_.stream.min_insync_replicas;
+    config.group.offsets_replication_factor = static_cast<int16_t>(std::min(3, shape_.brokers));
     for (int i = 0; i < shape_.brokers; ++i) {
       brokers_.push_back(w.add_node(fmt::format("n{}", i), [config](sim::Env& env) { broker::server::BrokerNode::boot(env, config); }));
     }

@@ -21,7 +21,7 @@ struct GroupDefects {
 
 struct GroupConfig {
   int32_t offsets_partitions = 8;                                // offsets.topic.num.partitions (Kafka: 50)
-  int16_t offsets_replication_factor = 3;                        // offsets.topic.replication.factor (capped by brokers)
+  int16_t offsets_replication_factor = 3;                        // offsets.topic.replication.factor: created once this many brokers are alive
   sim::Duration initial_rebalance_delay = sim::Duration::ms(300);  // group.initial.rebalance.delay.ms
   sim::Duration min_session_timeout = sim::Duration::ms(100);    // group.min.session.timeout.ms
   sim::Duration max_session_timeout = sim::Duration::s(300);     // group.max.session.timeout.ms

@@ -105,10 +105,16 @@ proto::FindCoordinatorResponse GroupCoordinator::find_coordinator(const proto::F
     if (!creating_topic_ && hooks_.create_offsets_topic) {
       int16_t live = 0;
       for (const auto& [id, b] : replicas_.image().brokers()) live += b.fenced ? 0 : 1;
-      const int16_t rf = std::max<int16_t>(1, std::min(config_.offsets_replication_factor, live));
-      creating_topic_ = true;
-      hooks_.create_offsets_topic(config_.offsets_partitions, rf);
-      creating_topic_ = false;
+      // As Kafka does: the topic is created only once offsets.topic.replication.factor brokers are
+      // alive (COORDINATOR_NOT_AVAILABLE until then). Creating it smaller while brokers are still
+      // registering left the group's offsets on one replica for ever, below min.insync.replicas,
+      // so every group write failed (found by the swarm scenario, seed 5).
+      const int16_t rf = std::max<int16_t>(1, config_.offsets_replication_factor);
+      if (live >= rf) {
+        creating_topic_ = true;
+        hooks_.create_offsets_topic(config_.offsets_partitions, rf);
+        creating_topic_ = false;
+      }
     }
     return out;
   }
