@@ -42,12 +42,12 @@ constexpr std::array kCatalog = {
                "", "", 0},
     DefectInfo{"commit-from-stale-generation", "group",
                "the coordinator accepts offset commits from an old generation, so a zombie member moves a "
-               "partition's committed offset (found by the group tests; no bundled group scenario yet)",
+               "partition's committed offset (found by the group tests: no bundled scenario freezes a consumer yet)",
                "", "", 0},
     DefectInfo{"assignor-overlap", "group",
                "the group leader's assignor hands one partition to two members of the same generation, "
                "breaking single ownership (two consumers process and commit the same records)",
-               "", "", 0},
+               "produce-consume", "single-owner", 5},
     DefectInfo{"raft-vote-ignores-log", "raft",
                "a controller grants votes without Raft's election restriction, so a node missing committed "
                "metadata can win and overwrite it",

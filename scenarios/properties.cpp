@@ -48,6 +48,12 @@ constexpr std::array kProperties = {
     PropertyInfo{"controller-elected", "liveness", "end", "an active controller exists after the heal"},
     PropertyInfo{"brokers-unfenced", "liveness", "end", "every broker is registered and unfenced after the heal"},
     PropertyInfo{"partitions-led", "liveness", "end", "every partition of every acknowledged topic has a leader after the heal"},
+    // End-of-run checks of the produce-consume workload (scenarios/stream_workload.cpp).
+    PropertyInfo{"isr-full", "liveness", "end", "after the heal every partition of the workload's topic has its full ISR"},
+    PropertyInfo{"producers-finished", "liveness", "end", "after the heal no send is still waiting for its outcome"},
+    PropertyInfo{"records-consumed", "liveness", "end", "after the heal every acknowledged record was read by every consumer group"},
+    PropertyInfo{"group-stable", "liveness", "end",
+                 "after the heal every group's live members split the topic's partitions, one owner each"},
     // Histories (model/checker.hpp; Jepsen's vocabulary where it has a name).
     PropertyInfo{"lost-write", "history", "end", "an acknowledged record is never read, though reads reached past its offset"},
     PropertyInfo{"unseen", "history", "end", "an acknowledged record no final read reached"},
