@@ -205,6 +205,30 @@ TEST(Nemesis, ShrinkingKeepsTheFailureAndDropsFaults) {
   EXPECT_EQ(run_scenario(*s, 3, replay).judgement.property, "connection-fifo");
 }
 
+// A hand-edited schedule outside the taint budget: the shrinker says so and keeps only
+// candidates inside it (a kill of n1 while n0 is tainted by a power loss, added to a run that
+// fails for another reason: acks=all answered on the leader's append).
+TEST(Nemesis, ShrinkingKeepsOnlySchedulesInsideTheBudget) {
+  const ScenarioInfo* s = find_scenario("leader-failover");
+  ASSERT_NE(s, nullptr);
+  const RunReport failing = run_scenario(*s, 1, RunSettings{.defects = {"acks-all-on-leader-append"}});
+  ASSERT_EQ(failing.judgement.verdict, Verdict::safety);
+  FaultSchedule edited = failing.schedule;
+  edited.events.push_back(down(21000, FaultKind::power_loss, 0, 901));
+  edited.events.push_back(down(22000, FaultKind::start, 0, 901));
+  edited.events.push_back(down(23000, FaultKind::kill, 1, 902));
+  edited.events.push_back(down(24000, FaultKind::start, 1, 902));
+  std::stable_sort(edited.events.begin(), edited.events.end(), [](const FaultEvent& a, const FaultEvent& b) { return a.at < b.at; });
+  const Repro repro{s->name, 1, edited, failing.judgement.property, {"acks-all-on-leader-append"}};
+  const ShrinkResult r = shrink(*s, repro);
+  EXPECT_FALSE(r.input_violations.empty());
+  EXPECT_GT(r.outside_budget, 0u);
+  EXPECT_EQ(r.report.judgement.property, failing.judgement.property);
+  NemesisProfile profile;
+  profile.taint_recovery = Duration::s(15);
+  EXPECT_TRUE(budget_violations(r.schedule, profile).empty()) << r.schedule.describe();
+}
+
 TEST(Nemesis, ReproFilesRoundTrip) {
   const RunReport r = run_scenario(*find_scenario("echo-fifo-corrupt"), 3);
   std::string why;
