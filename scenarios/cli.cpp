@@ -347,6 +347,8 @@ int cmd_shrink(const std::string& path, const std::string& out_path) {
   }
   std::printf("shrunk %zu faults to %zu in %zu runs (%.1fs); still fails %s: %s\n", r.faults_before, r.faults_after,
               r.runs, r.wall_s, r.report.judgement.property.c_str(), r.report.judgement.detail.c_str());
+  for (const std::string& v : r.input_violations) std::printf("note: the input schedule leaves the fault budget: %s\n", v.c_str());
+  if (r.outside_budget > 0) std::printf("%zu candidates outside the fault budget were not run\n", r.outside_budget);
   std::printf("what remains:\n%s", r.schedule.describe().c_str());
   std::printf("written: %s\n", target.c_str());
   return static_cast<int>(r.report.judgement.verdict);

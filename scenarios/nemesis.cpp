@@ -1,6 +1,7 @@
 #include "scenarios/nemesis.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -55,6 +56,17 @@ class Generator {
     }
     return n;
   }
+  // The taint rule (header comment): whether a node other than `node` is tainted at t.
+  bool other_tainted(Duration t, uint32_t node) const {
+    return std::any_of(tainted_until_.begin(), tainted_until_.end(), [&](const auto& e) { return e.first != node && e.second > t; });
+  }
+  // Whether a node other than `node` is down, or restarted less than taint_recovery ago.
+  bool other_recovering(Duration t, uint32_t node) const {
+    const bool down = std::any_of(active_.begin(), active_.end(), [&](const Active& a) {
+      return a.until > t && a.node != node && (a.kind == FaultKind::kill || a.kind == FaultKind::power_loss || a.kind == FaultKind::pause);
+    });
+    return down || std::any_of(restarted_until_.begin(), restarted_until_.end(), [&](const auto& e) { return e.first != node && e.second > t; });
+  }
   bool busy(Duration t, uint32_t node) const {
     return std::any_of(active_.begin(), active_.end(), [&](const Active& a) { return a.until > t && a.node == node; });
   }
@@ -86,6 +98,12 @@ class Generator {
         if (kind == FaultKind::power_loss && active(t, {FaultKind::power_loss}) >= p_.max_power_loss_at_once) return;
         auto victim = pick_idle(t);
         if (!victim) return;
+        if (p_.taint_recovery) {
+          if (other_tainted(t, *victim)) return;
+          if (kind == FaultKind::power_loss && other_recovering(t, *victim)) return;
+          if (kind == FaultKind::power_loss) tainted_until_[*victim] = t + d + *p_.taint_recovery;
+          if (kind != FaultKind::pause) restarted_until_[*victim] = t + d + *p_.taint_recovery;
+        }
         active_.push_back(Active{t + d, *victim, kind});
         pair(t, d, FaultEvent{t, kind, {*victim}, {}, {}, 0, 0, fmt::format("{} n{}", to_string(kind), *victim)},
              kind == FaultKind::pause ? FaultKind::resume : FaultKind::start);
@@ -145,6 +163,8 @@ class Generator {
   sim::Rng& rng_;
   FaultSchedule out_;
   std::vector<Active> active_;
+  std::map<uint32_t, Duration> tainted_until_;    // power-lost nodes: back up + taint_recovery
+  std::map<uint32_t, Duration> restarted_until_;  // killed or power-lost nodes: back up + taint_recovery
   Duration partition_until_;
   uint32_t pairs_ = 0;
 };
@@ -169,6 +189,7 @@ void NemesisProfile::validate() const {
   if (mean_interval <= Duration::zero()) throw ConfigError("nemesis.mean_interval must be positive");
   if (min_fault < Duration::zero() || max_fault < min_fault)
     throw ConfigError("nemesis.max_fault must be at least nemesis.min_fault, and min_fault not negative");
+  if (taint_recovery && *taint_recovery < Duration::zero()) throw ConfigError("nemesis.taint_recovery must not be negative");
   if (max_skew_ms < 0 || max_drift_ppm < 0 || max_drift_ppm > sim::LocalClock::kMaxDriftPpm)
     throw ConfigError(fmt::format("nemesis.max_drift_ppm must be within 0..{}", sim::LocalClock::kMaxDriftPpm));
 }
@@ -191,6 +212,55 @@ FaultSchedule generate_schedule(const NemesisProfile& profile, const std::vector
   SL_ASSERT(!nodes.empty());
   if (!profile.any()) return FaultSchedule{{FaultEvent{fault_phase, FaultKind::heal, {}, {}, {}, 0, 0, "end of the fault phase"}}, fault_phase};
   return Generator(profile, nodes, fault_phase, rng).run();
+}
+
+std::vector<std::string> budget_violations(const FaultSchedule& schedule, const NemesisProfile& profile) {
+  std::vector<std::string> out;
+  std::map<uint32_t, FaultKind> down;           // node -> the fault that took it down
+  std::map<uint32_t, Duration> tainted_until;    // power-lost nodes (until known once they start)
+  std::map<uint32_t, Duration> restarted_until;  // killed or power-lost nodes, once they start
+  std::set<uint32_t> power_lost_down;            // power-lost nodes not started yet
+  auto tainted_other = [&](Duration t, uint32_t node) {
+    if (!profile.taint_recovery) return false;
+    for (uint32_t n : power_lost_down) {
+      if (n != node) return true;
+    }
+    return std::any_of(tainted_until.begin(), tainted_until.end(), [&](const auto& e) { return e.first != node && e.second > t; });
+  };
+  for (const FaultEvent& e : schedule.events) {
+    const bool goes_down = e.kind == FaultKind::kill || e.kind == FaultKind::power_loss || e.kind == FaultKind::pause;
+    for (uint32_t n : e.nodes) {
+      const std::string at = sim::to_string(sim::Instant() + e.at);
+      if (goes_down) {
+        if (down.count(n)) continue;  // already down: the event changes nothing
+        if (tainted_other(e.at, n)) out.push_back(fmt::format("{}: {} n{} while another node is tainted by a power loss", at, to_string(e.kind), n));
+        if (e.kind == FaultKind::power_loss && profile.taint_recovery &&
+            (std::any_of(down.begin(), down.end(), [&](const auto& d) { return d.first != n; }) ||
+             std::any_of(restarted_until.begin(), restarted_until.end(), [&](const auto& r) { return r.first != n && r.second > e.at; }))) {
+          out.push_back(fmt::format("{}: power-loss n{} while another node is down or recovering from a restart", at, n));
+        }
+        down[n] = e.kind;
+        if (e.kind == FaultKind::power_loss) power_lost_down.insert(n);
+        const auto count = [&](std::initializer_list<FaultKind> kinds) {
+          return static_cast<size_t>(std::count_if(down.begin(), down.end(), [&](const auto& d) {
+            return std::find(kinds.begin(), kinds.end(), d.second) != kinds.end();
+          }));
+        };
+        if (count({FaultKind::kill, FaultKind::power_loss, FaultKind::pause}) > profile.max_down)
+          out.push_back(fmt::format("{}: more than max_down = {} nodes down", at, profile.max_down));
+        if (count({FaultKind::power_loss}) > profile.max_power_loss_at_once)
+          out.push_back(fmt::format("{}: more than max_power_loss_at_once = {} nodes powered off", at, profile.max_power_loss_at_once));
+      } else if (e.kind == FaultKind::start || e.kind == FaultKind::resume) {
+        auto it = down.find(n);
+        if (it == down.end()) continue;
+        if (it->second == FaultKind::power_loss && profile.taint_recovery) tainted_until[n] = e.at + *profile.taint_recovery;
+        if (it->second != FaultKind::pause && profile.taint_recovery) restarted_until[n] = e.at + *profile.taint_recovery;
+        power_lost_down.erase(n);
+        down.erase(it);
+      }
+    }
+  }
+  return out;
 }
 
 void apply_schedule(sim::World& world, const FaultSchedule& schedule) {

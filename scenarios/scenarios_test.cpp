@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "scenarios/scenario.hpp"
 
 namespace seedlog::scenarios {
@@ -46,6 +48,35 @@ TEST(Scenarios, LeaderFailoverKeepsAcknowledgedRecordsAndIsDeterministic) {
     const RunReport r = run_scenario(*s, seed, RunSettings{.check_determinism = seed == 1});
     EXPECT_EQ(r.judgement.verdict, Verdict::pass) << "seed " << seed << ": " << r.judgement.property << ": " << r.judgement.detail;
   }
+}
+
+// Seeds that once failed leader-failover. 179: a retry of an idempotent batch was pushed out of the
+// broker's last five by later batches sent out of order, and the record was written twice (fixed in
+// the producer). 205, 222, 265, 369: kills and partitions never left all three brokers unfenced at
+// once during the fault phase, and the client gave up creating the RF=3 topic at the heal (the
+// topic is now demanded of the healed cluster).
+TEST(Scenarios, LeaderFailoverSeedsThatOnceFailedPass) {
+  const ScenarioInfo* s = find_scenario("leader-failover");
+  ASSERT_NE(s, nullptr);
+  for (uint64_t seed : {179, 205, 222, 265, 369}) {
+    const RunReport r = run_scenario(*s, seed);
+    EXPECT_EQ(r.judgement.verdict, Verdict::pass) << "seed " << seed << ": " << r.judgement.property << ": " << r.judgement.detail;
+  }
+}
+
+// leader-failover loses power on brokers within the fault budget (the taint rule, nemesis.hpp):
+// the runs with a power loss keep every acknowledged record too.
+TEST(Scenarios, LeaderFailoverSurvivesPowerLossWithinTheBudget) {
+  const ScenarioInfo* s = find_scenario("leader-failover");
+  ASSERT_NE(s, nullptr);
+  int with_power_loss = 0;
+  for (uint64_t seed = 1; seed <= 16; ++seed) {
+    const RunReport r = run_scenario(*s, seed);
+    EXPECT_EQ(r.judgement.verdict, Verdict::pass) << "seed " << seed << ": " << r.judgement.property << ": " << r.judgement.detail;
+    with_power_loss += std::any_of(r.schedule.events.begin(), r.schedule.events.end(),
+                                   [](const FaultEvent& e) { return e.kind == FaultKind::power_loss; });
+  }
+  EXPECT_GE(with_power_loss, 4) << "the schedules should lose power on some broker";
 }
 
 TEST(Scenarios, UnknownScenarioIsNotFound) { EXPECT_EQ(find_scenario("no-such-scenario"), nullptr); }

@@ -19,6 +19,14 @@ std::vector<uint32_t> minus(const std::vector<uint32_t>& all, const std::vector<
   return out;
 }
 
+// The nemesis profile the scenario runs `seed` with (it may be drawn from the seed's swarm stream).
+NemesisProfile profile_of(const ScenarioInfo& scenario, uint64_t seed) {
+  auto run = scenario.make();
+  sim::World world(run->world_options(seed));
+  sim::Rng swarm = world.streams().stream("swarm");
+  return run->nemesis(swarm);
+}
+
 }  // namespace
 
 ShrinkResult shrink(const ScenarioInfo& scenario, const Repro& repro,
@@ -27,11 +35,18 @@ ShrinkResult shrink(const ScenarioInfo& scenario, const Repro& repro,
   ShrinkResult result;
   const std::vector<uint32_t> all = repro.schedule.pairs();
   result.faults_before = all.size();
-  // Keeps a candidate when the same property still fails with only `kept` of the faults.
+  const NemesisProfile profile = profile_of(scenario, repro.seed);
+  result.input_violations = budget_violations(repro.schedule, profile);
+  // Keeps a candidate when the same property still fails with only `kept` of the faults, inside
+  // the budget (the starting schedule is run as it is).
   auto still_fails = [&](const std::vector<uint32_t>& kept, RunReport* out) {
-    ++result.runs;
     RunSettings s;
     s.schedule = repro.schedule.without_pairs(minus(all, kept));
+    if (kept.size() < all.size() && !budget_violations(*s.schedule, profile).empty()) {
+      ++result.outside_budget;
+      return false;
+    }
+    ++result.runs;
     s.defects = repro.defects;
     RunReport r = run_scenario(scenario, repro.seed, s);
     const bool fails = r.judgement.verdict != Verdict::pass && r.judgement.property == repro.property;

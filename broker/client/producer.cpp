@@ -12,6 +12,10 @@ namespace seedlog::broker::client {
 namespace proto = seedlog::protocol;
 using Outcome = SendResult::Outcome;
 
+// How many batches per producer id and partition the broker keeps to recognise a retry (Kafka's
+// five; broker/replication/producer_state.hpp).
+constexpr size_t kBrokerKeptBatches = 5;
+
 std::string_view to_string(Outcome o) {
   switch (o) {
     case Outcome::ok: return "ok";
@@ -59,6 +63,17 @@ struct Producer::Partition {
   // After a retriable error, only the oldest batch goes out until it succeeds: later batches would
   // overtake it (reordering) or, with idempotence, be refused for the sequence gap.
   bool retrying = false;
+  // Idempotence: the batches given a sequence under the current producer id, oldest first, from
+  // the oldest one still unresolved (true once resolved). The broker answers a retry with the
+  // original offsets only while the batch is among the last five it wrote for us, so no new
+  // sequence is given out while five are here: a batch in doubt cannot be pushed out of the
+  // broker's memory by later ones, whatever order the requests reach it in or are answered.
+  struct Sequenced {
+    int64_t producer_id;
+    int32_t base_sequence;
+    bool resolved;
+  };
+  std::deque<Sequenced> window;
 };
 
 struct Producer::Impl {
@@ -81,6 +96,16 @@ struct Producer::Impl {
   sim::Instant metadata_at;
   std::map<std::string, int32_t> sticky;
   std::map<int32_t, int> broker_in_flight;
+  // Requests to one broker go on the wire in the order the sender prepared them: per-partition
+  // sequence order rests on it (tasks started at one instant run in an order the seed picks, so a
+  // task per request would let a later batch overtake an earlier one). One task per broker sends
+  // them one after the other without waiting for the answers; a task per request awaits its answer.
+  struct Lane {
+    explicit Lane(sim::Scheduler& s) : wake(s) {}
+    std::deque<std::pair<proto::ProduceRequest, std::vector<std::shared_ptr<Batch>>>> queue;
+    sim::Event wake;
+  };
+  std::map<int32_t, std::shared_ptr<Lane>> lanes;
   std::optional<proto::ProducerId> producer_id;
   proto::ProducerEpoch producer_epoch{0};
   size_t bootstrap_next = 0;
@@ -142,9 +167,24 @@ struct Producer::Impl {
     pending -= b.promises.size();
     b.promises.clear();
     Partition& p = parts[{b.topic, b.partition}];
+    resolve(p, b);
     std::erase_if(p.queue, [&](const std::shared_ptr<Batch>& x) { return x.get() == &b; });
     if (pending == 0) drained.set();
     wake.set();  // a slot in flight freed up: the sender may have work it could not do before
+  }
+
+  // `b` will not be sent again: it no longer needs to stay within the broker's last five batches.
+  static void resolve(Partition& p, const Batch& b) {
+    if (!b.base_sequence) return;
+    for (Partition::Sequenced& s : p.window) {
+      if (s.producer_id == b.producer_id.value() && s.base_sequence == *b.base_sequence) s.resolved = true;
+    }
+    while (!p.window.empty() && p.window.front().resolved) p.window.pop_front();
+  }
+
+  // Whether sending `b` gives it a new sequence (its first attempt, or one after a producer id reset).
+  bool needs_sequence(const Batch& b) const {
+    return cfg.enable_idempotence && producer_id && (!b.base_sequence || b.producer_id != *producer_id);
   }
 
   void expire(Batch& b) {
@@ -164,10 +204,14 @@ struct Producer::Impl {
     o.compression = cfg.compression;
     if (cfg.enable_idempotence && producer_id) {
       if (!b.base_sequence || b.producer_id != *producer_id) {
+        // A batch that may be in a log under an old id is never resent under a new one (drain).
+        SL_ASSERT_MSG(!(b.base_sequence && b.maybe_written), "a batch that may be in a log must keep its id and sequence");
+        SL_ASSERT(p.window.size() < kBrokerKeptBatches);
         b.base_sequence = p.next_sequence;  // kept across retries: the broker recognises them
         p.next_sequence += static_cast<int32_t>(b.records.size());
         b.producer_id = *producer_id;
         b.producer_epoch = producer_epoch;
+        p.window.push_back(Partition::Sequenced{b.producer_id.value(), *b.base_sequence, false});
       }
       o.producer_id = b.producer_id;
       o.producer_epoch = b.producer_epoch;
@@ -219,13 +263,15 @@ struct Producer::Impl {
     wake.set();
   }
 
-  // `cause` is the batch the broker answered out of order: its sequence is not in the log, so it
-  // is sent again under the new id.
+  // `cause` is the batch the broker answered out of order: its sequence is not in the log (were it
+  // there, it would be among the broker's last five: Partition::window), so it is sent again under
+  // the new id.
   void reset_producer_id(const Batch* cause) {
     producer_id.reset();
     std::vector<std::shared_ptr<Batch>> in_doubt;
     for (auto& [key, p] : parts) {
       p.next_sequence = 0;
+      p.window.clear();  // sequences start over under the new id
       for (auto& b : p.queue) {
         if (b->in_flight) continue;
         if (b->maybe_written && b.get() != cause) in_doubt.push_back(b);
@@ -259,21 +305,59 @@ struct Producer::Impl {
     return req;
   }
 
-  void send_request(int32_t broker, proto::ProduceRequest req, std::vector<std::shared_ptr<Batch>> batches) {
-    const sim::NodeId node{static_cast<uint32_t>(broker)};
-    if (cfg.acks == 0) {
-      auto err = rpc.send_oneway(node, cfg.port, req, 7);
-      for (auto& b : batches) {
-        b->in_flight = false;
-        --parts[{b->topic, b->partition}].in_flight;
-        if (err) retry(*b, proto::ErrorCode::network_exception, err->to_string(), false);
-        else complete(*b, Outcome::unknown, proto::Offset{-1}, proto::ErrorCode::none, "acks=0: never acknowledged");
-      }
-      --broker_in_flight[broker];
-      return;
+  void enqueue(const std::shared_ptr<Impl>& self, int32_t broker, proto::ProduceRequest req,
+               std::vector<std::shared_ptr<Batch>> batches) {
+    auto& lane = lanes[broker];
+    if (!lane) {
+      lane = std::make_shared<Lane>(env.scheduler());
+      env.spawn(fmt::format("produce-to-{}", broker), [self, broker, lane = lane] { self->run_lane(self, broker, *lane); });
     }
-    auto r = rpc.call_as<proto::ProduceResponse>(node, cfg.port, req, 7, cfg.request_timeout);
+    lane->queue.emplace_back(std::move(req), std::move(batches));
+    lane->wake.set();
+  }
+
+  // Requests prepared before close() still go out: their batches count as in flight.
+  void run_lane(const std::shared_ptr<Impl>& self, int32_t broker, Lane& lane) {
+    while (!closed || !lane.queue.empty()) {
+      if (lane.queue.empty()) {
+        lane.wake.reset();
+        lane.wake.wait();
+        continue;
+      }
+      auto [req, batches] = std::move(lane.queue.front());
+      lane.queue.pop_front();
+      const sim::NodeId node{static_cast<uint32_t>(broker)};
+      if (cfg.acks == 0) {
+        send_oneway(broker, std::move(req), std::move(batches));
+        continue;
+      }
+      auto started = std::make_shared<RpcClient::Started>(rpc.start(node, cfg.port, std::move(req), 7));
+      env.spawn(fmt::format("produce-answer-{}", broker), [self, broker, started, batches = std::move(batches)]() mutable {
+        self->on_answer(broker, self->rpc.finish(*started, self->cfg.request_timeout), std::move(batches));
+      });
+    }
+  }
+
+  // acks=0: nothing comes back; the records complete `unknown` once sent.
+  void send_oneway(int32_t broker, proto::ProduceRequest req, std::vector<std::shared_ptr<Batch>> batches) {
+    auto err = rpc.send_oneway(sim::NodeId{static_cast<uint32_t>(broker)}, cfg.port, std::move(req), 7);
+    for (auto& b : batches) {
+      b->in_flight = false;
+      --parts[{b->topic, b->partition}].in_flight;
+      if (err) retry(*b, proto::ErrorCode::network_exception, err->to_string(), false);
+      else complete(*b, Outcome::unknown, proto::Offset{-1}, proto::ErrorCode::none, "acks=0: never acknowledged");
+    }
     --broker_in_flight[broker];
+  }
+
+  void on_answer(int32_t broker, RpcResult<proto::Response> response, std::vector<std::shared_ptr<Batch>> batches) {
+    --broker_in_flight[broker];
+    RpcResult<proto::ProduceResponse> r = RpcError{RpcErrc::bad_response, "unexpected response type"};
+    if (!response.ok()) {
+      r = response.error();
+    } else if (auto* typed = std::get_if<proto::ProduceResponse>(&response.value().body)) {
+      r = std::move(*typed);
+    }
     if (!r.ok()) {
       metadata_stale = true;
       for (auto& b : batches) {
@@ -308,18 +392,28 @@ struct Producer::Impl {
   bool drain(const std::shared_ptr<Impl>& self) {
     const sim::Instant now = env.now();
     std::vector<std::shared_ptr<Batch>> expired;
+    std::vector<std::shared_ptr<Batch>> orphaned;
     std::map<int32_t, std::vector<std::shared_ptr<Batch>>> by_leader;
     for (auto& [key, p] : parts) {
       for (auto& b : p.queue) {
-        if (!b->in_flight && now >= b->deadline) expired.push_back(b);
+        if (b->in_flight) continue;
+        if (now >= b->deadline) expired.push_back(b);
+        else if (b->maybe_written && b->base_sequence && needs_sequence(*b)) orphaned.push_back(b);
       }
     }
     for (auto& b : expired) expire(*b);
+    // In flight when the producer id was reset and maybe written under the old one: resending it
+    // under the new id could store it twice (reset_producer_id does the same for the others).
+    for (auto& b : orphaned) {
+      parts[{b->topic, b->partition}].retrying = false;
+      complete(*b, Outcome::unknown, proto::Offset{-1}, b->last_error, "may be written under the previous producer id");
+    }
     for (auto& [key, p] : parts) {
       for (auto& b : p.queue) {
         if (b->in_flight) continue;
         const int limit = p.retrying ? 1 : cfg.max_in_flight;
         if (!ready(*b, now) || p.in_flight >= limit) break;  // keep order within a partition
+        if (needs_sequence(*b) && p.window.size() >= kBrokerKeptBatches) break;  // see Partition::window
         auto l = leaders.find(b->topic);
         const int32_t leader = l == leaders.end() || static_cast<size_t>(b->partition) >= l->second.size()
                                    ? -1 : l->second[static_cast<size_t>(b->partition)];
@@ -339,9 +433,7 @@ struct Producer::Impl {
       sent = true;
       ++broker_in_flight[leader];
       proto::ProduceRequest req = prepare(batches);
-      env.spawn(fmt::format("produce-to-{}", leader), [self, leader, req = std::move(req), batches]() mutable {
-        self->send_request(leader, std::move(req), std::move(batches));
-      });
+      enqueue(self, leader, std::move(req), batches);
     }
     return sent;
   }
@@ -406,6 +498,7 @@ Producer::Producer(sim::Env& env, ProducerConfig config) {
 Producer::~Producer() {
   impl_->closed = true;
   impl_->wake.set();
+  for (auto& [broker, lane] : impl_->lanes) lane->wake.set();
 }
 
 size_t Producer::pending() const { return impl_->pending; }

@@ -23,8 +23,17 @@ struct FakeBroker {
   int swallow = 0;                                       // produce requests to leave unanswered
   int produce_requests = 0;
   std::vector<int32_t> sequences;                        // base sequences seen, in arrival order
-  std::map<int32_t, int32_t> expected_sequence;          // partition -> next sequence (a real broker's check)
-  std::map<std::pair<int32_t, int32_t>, int64_t> offset_of_sequence;
+  // A real broker's check, per producer id and partition: the next sequence, and the offsets of
+  // the batches it would recognise as retries (the last `kept` ones; 0: all).
+  using Key = std::pair<int64_t, int32_t>;
+  std::map<Key, int32_t> expected_sequence;
+  std::map<std::tuple<int64_t, int32_t, int32_t>, int64_t> offset_of_sequence;
+  size_t kept = 0;
+  std::map<Key, std::deque<int32_t>> kept_sequences;      // base sequences, oldest first
+  int64_t producer_id = 77;                               // the next InitProducerId answer
+  std::optional<int32_t> hold_partition;                  // the first request with it is answered after `hold`
+  sim::Duration hold = 3_s;
+  std::map<int32_t, std::vector<uint8_t>> values;         // partition -> record values, in log order
 
   std::optional<proto::Response> handle(sim::Env& env, const proto::Request& req) {
     proto::Response resp;
@@ -41,7 +50,7 @@ struct FakeBroker {
     }
     if (std::holds_alternative<proto::InitProducerIdRequest>(req.body)) {
       proto::InitProducerIdResponse body;
-      body.producer_id = proto::ProducerId{77};
+      body.producer_id = proto::ProducerId{producer_id++};
       resp.body = body;
       return resp;
     }
@@ -66,30 +75,46 @@ struct FakeBroker {
         auto view = proto::RecordBatchView::parse(*p.records);
         EXPECT_TRUE(view.ok());
         const int32_t seq = view->base_sequence().value();
+        const Key key{view->producer_id().value(), p.index};
         if (forced == proto::ErrorCode::none && seq >= 0) {
-          auto dup = offset_of_sequence.find({p.index, seq});
+          auto dup = offset_of_sequence.find({key.first, p.index, seq});
           if (dup != offset_of_sequence.end()) {
             answer.base_offset = proto::Offset{dup->second};  // a retry: the original offsets
             out.partitions.push_back(answer);
             continue;
           }
-          if (seq != expected_sequence[p.index]) {
+          if (seq != expected_sequence[key]) {
             answer.error_code = proto::ErrorCode::out_of_order_sequence_number;
             out.partitions.push_back(answer);
             continue;
           }
-          expected_sequence[p.index] = seq + view->last_offset_delta() + 1;
-          offset_of_sequence[{p.index, seq}] = next_offset[p.index];
+          expected_sequence[key] = seq + view->last_offset_delta() + 1;
+          offset_of_sequence[{key.first, p.index, seq}] = next_offset[p.index];
+          kept_sequences[key].push_back(seq);
+          if (kept > 0 && kept_sequences[key].size() > kept) {
+            offset_of_sequence.erase({key.first, p.index, kept_sequences[key].front()});
+            kept_sequences[key].pop_front();
+          }
         }
         if (forced == proto::ErrorCode::none || forced == proto::ErrorCode::not_enough_replicas_after_append) {
           sequences.push_back(view->base_sequence().value());
           answer.base_offset = proto::Offset{next_offset[p.index]};
           next_offset[p.index] += view->last_offset_delta() + 1;
           logs[p.index].push_back(*p.records);
+          auto decoded = view->decode();
+          EXPECT_TRUE(decoded.ok());
+          for (const auto& r : decoded->records) values[p.index].push_back(r.value ? r.value->front() : 0);
         }
         out.partitions.push_back(answer);
       }
       body.responses.push_back(out);
+    }
+    const bool held = hold_partition && std::any_of(produce.topics.begin(), produce.topics.end(), [&](const auto& t) {
+      return std::any_of(t.partitions.begin(), t.partitions.end(), [&](const auto& p) { return p.index == *hold_partition; });
+    });
+    if (held) {
+      hold_partition.reset();
+      env.sleep(hold);  // written at once, answered late (an acks=all wait on one partition)
     }
     resp.body = body;
     return resp;
@@ -97,7 +122,8 @@ struct FakeBroker {
 };
 
 struct Rig {
-  sim::World w{sim::WorldOptions{.seed = 3}};
+  explicit Rig(uint64_t seed = 3) : w(sim::WorldOptions{.seed = seed}) {}
+  sim::World w;
   FakeBroker fake;
   sim::NodeId broker = w.add_node("b0", [this](sim::Env& env) {
     env.keep(std::make_shared<RpcServer>(env, 9092, [this, &env](const proto::Request& r, const Peer&) {
@@ -173,6 +199,31 @@ TEST(Producer, AnsweredRetryAfterTimeoutIsOk) {
   EXPECT_EQ(s.fake.produce_requests, 2) << "sent twice";
   EXPECT_EQ(s.fake.logs[s.results[0].partition].size(), 1u)
       << "the retry carried the same sequence, so the broker answered it with the original offset";
+}
+
+// Seed 179 of leader-failover: a request holding batch A of partition 0 also carried a partition
+// whose acks=all wait took longer than the request timeout. Later batches of partition 0, in other
+// requests, were written and answered meanwhile; the producer kept sending new ones, so when A was
+// retried it was no longer among the broker's last five batches: OUT_OF_ORDER_SEQUENCE_NUMBER, a
+// new producer id, and A written twice. The producer now gives out a new sequence only while
+// fewer than five batches are unresolved from the oldest one.
+TEST(Producer, NeverSequencesMoreBatchesThanTheBrokerRemembersBeyondOneInDoubt) {
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    Rig s(seed);
+    s.fake.kept = 5;
+    s.fake.hold_partition = 1;
+    // Record i goes to partition i % 2; requests with partition 1 outlive the request timeout.
+    s.run(ProducerConfig{.linger = 1_ms, .batch_size_bytes = 32, .request_timeout = 1_s, .delivery_timeout = 100_s,
+                         .partitioner = [](const std::string&, const std::optional<proto::Bytes>& k, int32_t) {
+                           return static_cast<int32_t>(k->front() % 2);
+                         }},
+          120, [](int i) { return proto::Bytes{static_cast<uint8_t>(i)}; });
+    for (const auto& [partition, values] : s.fake.values) {
+      std::set<uint8_t> seen;
+      for (uint8_t v : values) EXPECT_TRUE(seen.insert(v).second) << "seed " << seed << ": record " << int{v} << " written twice to partition " << partition;
+    }
+    for (const auto& r : s.results) EXPECT_EQ(r.outcome, SendResult::Outcome::ok) << "seed " << seed << ": " << r.detail;
+  }
 }
 
 TEST(Producer, NullKeysStickToAPartitionPerBatch) {

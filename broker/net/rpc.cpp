@@ -232,28 +232,47 @@ std::optional<RpcError> RpcClient::send_oneway(sim::NodeId node, sim::Port port,
 
 RpcResult<proto::Response> RpcClient::call(sim::NodeId node, sim::Port port, proto::RequestBody body,
                                            int16_t version, sim::Duration timeout) {
+  Started started = start(node, port, std::move(body), version);
+  return finish(started, timeout);
+}
+
+RpcClient::Started RpcClient::start(sim::NodeId node, sim::Port port, proto::RequestBody body, int16_t version) {
+  Started out;
+  out.node = node;
+  out.version = version;
+  out.api_key = proto::api_key_of(body);
   RpcError error;
-  auto c = connection(node, port, error);
-  if (!c) return error;
+  out.conn = connection(node, port, error);
+  if (!out.conn) {
+    out.error = error;
+    return out;
+  }
   proto::Request request;
-  request.header.api_key = proto::api_key_of(body);
+  request.header.api_key = out.api_key;
   request.header.api_version = version;
   request.header.correlation_id = proto::CorrelationId{next_correlation_++};
   request.header.client_id = options_.client_id;
   request.body = std::move(body);
   Conn::Pending pending{request.header.correlation_id.value(), request.header.api_key, version,
                         sim::Promise<RpcResult<proto::Response>>(env_.scheduler())};
-  auto future = pending.promise.future();
-  c->in_flight.push_back(std::move(pending));
-  if (!c->conn.send(proto::encode_request(request)).ok()) {
-    c->fail_all(RpcErrc::disconnected, "send failed");
+  out.future = pending.promise.future();
+  out.conn->in_flight.push_back(std::move(pending));
+  if (!out.conn->conn.send(proto::encode_request(request)).ok()) {
+    out.conn->fail_all(RpcErrc::disconnected, "send failed");
   }
-  auto result = future.get(timeout);
+  return out;
+}
+
+RpcResult<proto::Response> RpcClient::finish(Started& started, sim::Duration timeout) {
+  if (started.error) return *started.error;
+  SL_ASSERT_MSG(started.conn != nullptr, "RpcClient::finish: a Started is finished once");
+  auto c = std::move(started.conn);
+  auto result = started.future.get(timeout);
   if (result.ok()) return std::move(result.value());
   if (result.error() == sim::Errc::timeout) {
     c->fail_all(RpcErrc::timeout, "request timed out");  // Kafka closes the connection
-    return RpcError{RpcErrc::timeout, fmt::format("{} v{} to node {} after {}", proto::to_string(request.header.api_key),
-                                                  version, node, timeout)};
+    return RpcError{RpcErrc::timeout, fmt::format("{} v{} to node {} after {}", proto::to_string(started.api_key),
+                                                  started.version, started.node, timeout)};
   }
   return RpcError{RpcErrc::disconnected, "connection closed"};
 }

@@ -134,6 +134,14 @@ class RpcClient {
     return RpcError{RpcErrc::bad_response, "unexpected response type"};
   }
 
+  // call() in two halves, for a caller that pipelines requests on one connection and needs them on
+  // the wire in the order it issues them (the producer: per-partition sequence order). start()
+  // connects if needed (which may block), sends, and returns without waiting; finish() waits for
+  // the answer, with call()'s timeout rule. Each Started is finished at most once.
+  struct Started;
+  Started start(sim::NodeId node, sim::Port port, protocol::RequestBody body, int16_t version);
+  RpcResult<protocol::Response> finish(Started& started, sim::Duration timeout);
+
   // Sends a request that gets no answer (Produce with acks=0); errors only if it could not be sent.
   std::optional<RpcError> send_oneway(sim::NodeId node, sim::Port port, protocol::RequestBody body, int16_t version);
 
@@ -148,6 +156,16 @@ class RpcClient {
   RpcClientOptions options_;
   int32_t next_correlation_ = 1;
   std::map<std::pair<uint32_t, sim::Port>, std::shared_ptr<Conn>> conns_;
+
+ public:
+  struct Started {
+    std::optional<RpcError> error;  // not sent: finish() returns it
+    std::shared_ptr<Conn> conn;
+    sim::Future<RpcResult<protocol::Response>> future;
+    protocol::ApiKey api_key = protocol::ApiKey::api_versions;
+    int16_t version = 0;
+    sim::NodeId node;
+  };
 };
 
 }  // namespace seedlog::broker
