@@ -161,7 +161,7 @@ Result<File> Disk::open(std::string_view path, OpenFlags flags) {
   if (!flags.create) return Errc::not_found;
   const uint64_t id = next_inode_++;
   inodes_.emplace(id, Inode{});
-  names_.emplace(std::string(path), id);
+  set_name(names_, path, id);
   journal(JournalOp{JournalOp::Kind::link, std::string(path), id});
   return File(this, id);
 }
@@ -179,6 +179,7 @@ Status Disk::remove(std::string_view path) {
   if (it == names_.end()) return Errc::not_found;
   const uint64_t id = it->second;
   names_.erase(it);
+  unref(id);
   journal(JournalOp{JournalOp::Kind::unlink, std::string(path), id});
   collect_garbage();
   return Status();
@@ -191,7 +192,8 @@ Status Disk::rename(std::string_view from, std::string_view to) {
   const uint64_t id = it->second;
   if (from == to) return Status();
   names_.erase(it);
-  names_.insert_or_assign(std::string(to), id);
+  unref(id);
+  set_name(names_, to, id);
   journal(JournalOp{JournalOp::Kind::link, std::string(to), id, true});
   journal(JournalOp{JournalOp::Kind::unlink, std::string(from), id});
   collect_garbage();
@@ -206,14 +208,58 @@ std::vector<std::string> Disk::list(std::string_view dir) const {
   return out;  // names_ is ordered, so this is sorted
 }
 
-void Disk::journal(JournalOp op) { journal_.push_back(std::move(op)); }
+void Disk::journal(JournalOp op) {
+  ref(op.inode);
+  journal_.push_back(std::move(op));
+}
 
 void Disk::apply_to_durable(const JournalOp& op) {
   if (op.kind == JournalOp::Kind::link) {
-    durable_names_.insert_or_assign(op.path, op.inode);
+    set_name(durable_names_, op.path, op.inode);
   } else {
     auto it = durable_names_.find(op.path);
-    if (it != durable_names_.end() && it->second == op.inode) durable_names_.erase(it);
+    if (it != durable_names_.end() && it->second == op.inode) {
+      durable_names_.erase(it);
+      unref(op.inode);
+    }
+  }
+}
+
+void Disk::ref(uint64_t id) {
+  Inode* node = inode(id);
+  SL_ASSERT_MSG(node != nullptr, fmt::format("a name refers to inode {}, which is gone", id));
+  ++node->refs;
+}
+
+void Disk::unref(uint64_t id) {
+  Inode* node = inode(id);
+  SL_ASSERT_MSG(node != nullptr && node->refs > 0, fmt::format("unreferencing inode {} once too often", id));
+  if (--node->refs == 0) unreferenced_.push_back(id);
+}
+
+// names[path] = id, moving the reference from whatever the name referred to before.
+void Disk::set_name(std::map<std::string, uint64_t, std::less<>>& names, std::string_view path, uint64_t id) {
+  ref(id);  // first: a name re-pointed at the inode it already holds must not drop it to zero
+  auto it = names.find(path);
+  if (it == names.end()) {
+    names.emplace(std::string(path), id);
+    return;
+  }
+  const uint64_t old = it->second;
+  it->second = id;
+  unref(old);
+}
+
+// After a power loss replaces the cached namespace wholesale: count every reference again.
+void Disk::recount_refs() {
+  for (auto& [id, node] : inodes_) node.refs = 0;
+  auto count = [this](uint64_t id) { ++inodes_.at(id).refs; };
+  for (const auto& [name, id] : names_) count(id);
+  for (const auto& [name, id] : durable_names_) count(id);
+  for (const JournalOp& op : journal_) count(op.inode);
+  unreferenced_.clear();
+  for (const auto& [id, node] : inodes_) {
+    if (node.refs == 0) unreferenced_.push_back(id);
   }
 }
 
@@ -224,7 +270,10 @@ Status Disk::sync_dir(std::string_view dir) {
     if (parent_of(journal_[i].path) == dir) end = i + 1;
   }
   while (end < journal_.size() && end > 0 && journal_[end - 1].continues) ++end;  // whole transactions
-  for (size_t i = 0; i < end; ++i) apply_to_durable(journal_[i]);
+  for (size_t i = 0; i < end; ++i) {
+    apply_to_durable(journal_[i]);
+    unref(journal_[i].inode);
+  }
   journal_.erase(journal_.begin(), journal_.begin() + static_cast<ptrdiff_t>(end));
   collect_garbage();
   ++fsyncs_;
@@ -232,22 +281,15 @@ Status Disk::sync_dir(std::string_view dir) {
 }
 
 void Disk::collect_garbage() {
-  // One pass over every reference, then one over the inodes: linear, because storage renames and
-  // removes checkpoint files constantly and a per-inode scan of the namespaces was quadratic.
-  std::vector<uint64_t> referenced;
-  referenced.reserve(names_.size() + durable_names_.size() + journal_.size());
-  for (const auto& [name, id] : names_) referenced.push_back(id);
-  for (const auto& [name, id] : durable_names_) referenced.push_back(id);
-  for (const JournalOp& op : journal_) referenced.push_back(op.inode);
-  std::sort(referenced.begin(), referenced.end());
-  for (auto it = inodes_.begin(); it != inodes_.end();) {
-    if (std::binary_search(referenced.begin(), referenced.end(), it->first)) {
-      ++it;
-    } else {
-      used_bytes_ -= it->second.cached.size();
-      it = inodes_.erase(it);
-    }
+  // Only inodes whose count dropped to zero are looked at: storage renames and removes checkpoint
+  // files constantly, and rescanning every name on each of those dominated cluster runs.
+  for (uint64_t id : unreferenced_) {
+    auto it = inodes_.find(id);
+    if (it == inodes_.end() || it->second.refs != 0) continue;  // freed already, or named again
+    used_bytes_ -= it->second.cached.size();
+    inodes_.erase(it);
   }
+  unreferenced_.clear();
 }
 
 // --- contents ------------------------------------------------------------------------------------
@@ -397,6 +439,7 @@ void Disk::power_loss(PowerLossMode mode) {
   for (size_t i = 0; i < keep; ++i) apply_to_durable(journal_[i]);
   journal_.clear();
   names_ = durable_names_;
+  recount_refs();
   collect_garbage();
 }
 
@@ -405,6 +448,7 @@ void Disk::wipe() {
   names_.clear();
   durable_names_.clear();
   journal_.clear();
+  unreferenced_.clear();
   used_bytes_ = 0;
 }
 

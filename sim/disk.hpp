@@ -132,6 +132,7 @@ class Disk {
   uint64_t unsynced_bytes() const;
   std::optional<Bytes> durable_contents(std::string_view path) const;
   uint64_t fsyncs() const { return fsyncs_; }
+  size_t inode_count() const { return inodes_.size(); }  // inodes still kept (named or journalled)
 
  private:
   friend class File;
@@ -145,6 +146,7 @@ class Disk {
     Bytes durable;
     std::vector<PendingWrite> pending;
     std::map<uint64_t, Bytes> overlay;  // sector index -> what reads of that sector return
+    uint32_t refs = 0;                  // names in either namespace plus journal ops naming it
   };
   struct JournalOp {
     enum class Kind : uint8_t { link, unlink } kind;
@@ -158,6 +160,14 @@ class Disk {
   void pause(Duration min, Duration mean);
   void journal(JournalOp op);
   void apply_to_durable(const JournalOp& op);
+  // Reference counting keeps collection incremental: every insertion of an inode id into names_,
+  // durable_names_ or journal_ is a ref, every removal an unref; an inode whose count drops to zero
+  // becomes a candidate, and collect_garbage (at the same points as before) frees the candidates
+  // still unreferenced. Counts never reach zero on their own: freeing waits for collect_garbage.
+  void ref(uint64_t id);
+  void unref(uint64_t id);
+  void set_name(std::map<std::string, uint64_t, std::less<>>& names, std::string_view path, uint64_t id);
+  void recount_refs();
   void collect_garbage();
   void apply_overlay(const Inode& node, uint64_t offset, Bytes& data) const;
   void clear_overlay(Inode& node, uint64_t offset, uint64_t length);
@@ -180,6 +190,7 @@ class Disk {
   std::map<std::string, uint64_t, std::less<>> names_;          // cached namespace
   std::map<std::string, uint64_t, std::less<>> durable_names_;  // namespace on the platter
   std::vector<JournalOp> journal_;                              // uncommitted name changes
+  std::vector<uint64_t> unreferenced_;  // inodes whose count dropped to zero since the last collection
   uint64_t next_inode_ = 1;
   uint64_t used_bytes_ = 0;
   uint64_t fsyncs_ = 0;

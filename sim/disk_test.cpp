@@ -773,6 +773,7 @@ void check_against_model(Disk& disk, const Model& m) {
   }
   RC_ASSERT(disk.used_bytes() == used);
   RC_ASSERT(disk.unsynced_bytes() == unsynced);
+  RC_ASSERT(disk.inode_count() == m.live().size());  // nothing freed early, nothing kept late
   for (const char* path : kPaths) {
     auto it = m.names.find(path);
     RC_ASSERT(disk.exists(path) == (it != m.names.end()));

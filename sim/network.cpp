@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sim/hot.hpp"
+
 namespace seedlog::sim {
 
 namespace {
@@ -73,11 +75,6 @@ Status Connection::send(Bytes data) {
   if (net_ == nullptr) return Errc::invalid_argument;
   if (net_->conn(slot_, generation_) == nullptr) return Errc::connection_reset;
   return net_->send_on(slot_, side_, std::move(data), 0);
-}
-
-Result<Bytes> Connection::recv(Duration timeout) {
-  if (net_ == nullptr) return Errc::invalid_argument;
-  return net_->recv_on(slot_, generation_, side_, timeout);
 }
 
 void Connection::close() {
@@ -394,26 +391,7 @@ void Network::schedule_delivery(Conn& c, uint32_t slot, uint8_t dir, Instant at)
   sched_.schedule(std::max(at, sched_.now()), kind_, slot, arg);
 }
 
-void Network::on_event(uint32_t index, uint64_t arg) {
-  Conn* c = conn(index, static_cast<uint32_t>(arg >> 1));
-  const uint8_t dir = arg & 1;
-  if (c == nullptr || c->half[dir].epoch != (arg >> 33)) return;
-  deliver(index, dir);
-}
-
-std::string Network::describe_event(uint32_t index, uint64_t arg) const {
-  const Conn* c = conn(index, static_cast<uint32_t>(arg >> 1));
-  if (c == nullptr) return fmt::format("delivery on a closed connection (slot {})", index);
-  const uint8_t d = arg & 1;
-  return fmt::format("deliver on connection {} from node {} to node {}", c->id, c->ends[d].node,
-                     c->ends[1 - d].node);
-}
-
-Instant Network::clogged_until(NodeId from, NodeId to) const {
-  return clogged_[from.value()][to.value()];
-}
-
-void Network::deliver(uint32_t slot, uint8_t dir) {
+SL_FLATTEN void Network::deliver(uint32_t slot, uint8_t dir) {
   Conn& c = *conns_[slot];
   Half& h = c.half[dir];
   h.scheduled = false;
@@ -454,6 +432,25 @@ void Network::deliver(uint32_t slot, uint8_t dir) {
     return;
   }
   if (!h.in_flight.empty()) schedule_delivery(c, slot, dir, h.in_flight.front().arrive_at);
+}
+
+void Network::on_event(uint32_t index, uint64_t arg) {
+  Conn* c = conn(index, static_cast<uint32_t>(arg >> 1));
+  const uint8_t dir = arg & 1;
+  if (c == nullptr || c->half[dir].epoch != (arg >> 33)) return;
+  deliver(index, dir);
+}
+
+std::string Network::describe_event(uint32_t index, uint64_t arg) const {
+  const Conn* c = conn(index, static_cast<uint32_t>(arg >> 1));
+  if (c == nullptr) return fmt::format("delivery on a closed connection (slot {})", index);
+  const uint8_t d = arg & 1;
+  return fmt::format("deliver on connection {} from node {} to node {}", c->id, c->ends[d].node,
+                     c->ends[1 - d].node);
+}
+
+Instant Network::clogged_until(NodeId from, NodeId to) const {
+  return clogged_[from.value()][to.value()];
 }
 
 void Network::park(Conn& c, uint32_t slot, uint8_t dir) {
@@ -522,7 +519,7 @@ void Network::close_end(uint32_t slot, uint8_t side, bool abortive) {
   sched_.wake(local_reader);
 }
 
-Result<Bytes> Network::recv_on(uint32_t slot, uint32_t generation, uint8_t side, Duration timeout) {
+SL_FLATTEN Result<Bytes> Network::recv_on(uint32_t slot, uint32_t generation, uint8_t side, Duration timeout) {
   Instant deadline = Instant::never();
   bool waited = false;  // the deadline is computed at the first wait: most reads never wait
   while (true) {
@@ -545,6 +542,12 @@ Result<Bytes> Network::recv_on(uint32_t slot, uint32_t generation, uint8_t side,
     h.reader = sched_.prepare_wait();
     sched_.wait(deadline);
   }
+}
+
+// Defined after recv_on, which it absorbs (see sim/hot.hpp).
+Result<Bytes> Connection::recv(Duration timeout) {
+  if (net_ == nullptr) return Errc::invalid_argument;
+  return net_->recv_on(slot_, generation_, side_, timeout);
 }
 
 Result<Listener> Network::listen(NodeId node, Port port) {
