@@ -23,6 +23,9 @@ struct ClusterSpec {
   size_t max_down = 1;
   size_t max_power_loss_at_once = 1;
   sim::Duration max_fault = sim::Duration::s(8);
+  // With produce-consume: a node that lost power stays tainted this long after it is back, and
+  // no other node may go down meanwhile (scenarios/nemesis.hpp); zero: no taint rule.
+  sim::Duration taint_recovery = sim::Duration::s(15);
   bool faults = true;             // false: no nemesis at all
   // "" (the nemesis above) or "rolling-restart": every broker is killed and restarted in turn,
   // one at a time, each after the previous one has had time to catch up.

@@ -180,6 +180,7 @@ ClusterSpec read_cluster_spec(const toml::table& root) {
   spec.max_power_loss_at_once =
       static_cast<size_t>(budget.integer("max_power_loss_at_once", static_cast<int64_t>(spec.max_power_loss_at_once), 1, 64));
   spec.max_fault = sim::Duration::ms(budget.integer("max_fault_ms", spec.max_fault.count_ms(), 1, 3600000));
+  spec.taint_recovery = sim::Duration::ms(budget.integer("taint_recovery_ms", spec.taint_recovery.count_ms(), 0, 3600000));
   budget.refuse_unknown_keys();
 
   TableReader phases(subtable(root, "phases"), "phases");

@@ -325,15 +325,13 @@ Judgement StreamWorkload::judge(const model::DurabilityContract& contract) {
   return group_stability(s);
 }
 
-model::DurabilityContract stream_contract(const StreamSpec& spec, const FaultSchedule& schedule, bool unclean_election) {
+model::DurabilityContract stream_contract(const StreamSpec& spec, const FaultSchedule& schedule, bool unclean_election,
+                                          Duration catch_up) {
   model::DurabilityContract c;
   c.acks = spec.acks == 0 ? model::Acks::none : spec.acks == 1 ? model::Acks::leader : model::Acks::all;
   c.min_insync_replicas = spec.min_insync_replicas;
   c.unclean_leader_election = unclean_election;
   c.flush = model::FlushPolicy::page_cache;
-  // Power losses count together while their windows overlap: from the loss until the node has been
-  // back for a while (long enough to catch up again, as the nemesis' budget assumes).
-  constexpr Duration kCatchUp = Duration::s(10);
   std::map<uint32_t, Duration> lost_at;
   std::vector<std::pair<Duration, Duration>> windows;
   for (const FaultEvent& e : schedule.events) {
@@ -344,12 +342,12 @@ model::DurabilityContract stream_contract(const StreamSpec& spec, const FaultSch
     for (uint32_t n : e.nodes) {
       if (e.kind == FaultKind::power_loss) lost_at[n] = e.at;
       if (e.kind == FaultKind::start && lost_at.contains(n)) {
-        windows.emplace_back(lost_at[n], e.at + kCatchUp);
+        windows.emplace_back(lost_at[n], e.at + catch_up);
         lost_at.erase(n);
       }
     }
   }
-  for (const auto& [n, at] : lost_at) windows.emplace_back(at, schedule.heal_at + kCatchUp);
+  for (const auto& [n, at] : lost_at) windows.emplace_back(at, schedule.heal_at + catch_up);
   int32_t most = 0;
   for (const auto& [from, to] : windows) {
     int32_t together = 0;

@@ -81,6 +81,9 @@ class StreamWorkload {
 };
 
 // The contract the spec promises under the run's faults (model/contract.hpp).
-model::DurabilityContract stream_contract(const StreamSpec& spec, const FaultSchedule& schedule, bool unclean_election);
+// Power losses count together while their windows overlap: from the loss until `catch_up` after the
+// node is back (the nemesis' taint rule keeps them apart by the same time).
+model::DurabilityContract stream_contract(const StreamSpec& spec, const FaultSchedule& schedule, bool unclean_election,
+                                          sim::Duration catch_up = sim::Duration::s(15));
 
 }  // namespace seedlog::scenarios
