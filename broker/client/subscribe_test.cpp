@@ -5,9 +5,10 @@
 // nonmonotonic-poll, lost-write, durability per group), and the online group invariants
 // (single-owner, commit-by-owner, commit-generation) hold.
 #include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
+#include <rapidcheck.h>
 
 #include <set>
+#include <sstream>
 
 #include "broker/client/consumer.hpp"
 #include "broker/client/producer.hpp"
@@ -572,10 +573,10 @@ TEST(Subscribe, GroupInvariantsCatchTheAssignorOverlapDefect) {
   }
 }
 
-// Random joins, clean leaves, kills and writes: once the group settles, every record produced was
+// Random joins, clean leaves, kills and writes (RapidCheck generates and shrinks them, and the seed): once the group settles, every record produced was
 // consumed by the group at least once, the history checkers find no skip, step back or loss, and
 // the group invariants stay quiet.
-RC_GTEST_PROP(SubscribeProperty, EveryRecordIsConsumedAtLeastOnceThroughJoinsLeavesAndKills, ()) {
+void random_churn_keeps_every_record() {
   enum Action : int { join, leave, kill, write };
   const auto seed = *rc::gen::inRange<uint64_t>(1, 1000).as("seed");
   const auto n = *rc::gen::inRange<size_t>(0, 8);
@@ -610,6 +611,20 @@ RC_GTEST_PROP(SubscribeProperty, EveryRecordIsConsumedAtLeastOnceThroughJoinsLea
   for (const auto& [kind, which] : actions) RC_LOG() << "action " << kind << " " << which << "\n";
   for (const std::string& p : problems) RC_LOG() << p << "\n";
   RC_ASSERT(problems.empty());
+}
+
+// 25 cases (RC_PARAMS max_success lowers it further): each is a whole cluster run, and the binary
+// must stay fast under ASan.
+TEST(SubscribeProperty, EveryRecordIsConsumedAtLeastOnceThroughJoinsLeavesAndKills) {
+  rc::detail::TestParams params = rc::detail::configuration().testParams;
+  params.maxSuccess = std::min(params.maxSuccess, 25);
+  rc::detail::TestMetadata metadata;
+  metadata.id = "SubscribeProperty/EveryRecordIsConsumedAtLeastOnceThroughJoinsLeavesAndKills";
+  const rc::detail::TestResult result =
+      rc::detail::checkProperty(rc::detail::toProperty(random_churn_keeps_every_record), metadata, params);
+  std::ostringstream message;
+  rc::detail::printResultMessage(result, message);
+  EXPECT_TRUE(result.is<rc::detail::SuccessResult>()) << message.str();
 }
 
 }  // namespace
