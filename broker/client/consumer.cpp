@@ -152,6 +152,7 @@ struct Consumer::Impl {
   std::set<TopicPartition> rebalanced;        // joined or left since the last poll completed
   std::vector<std::string> subscribed_topics;
   sim::Instant last_auto_commit;
+  bool auto_commit_in_flight = false;
 
   sim::NodeId any_broker() { return cfg.bootstrap[bootstrap_next++ % cfg.bootstrap.size()]; }
   static sim::NodeId node_of(int32_t broker) { return sim::NodeId{static_cast<uint32_t>(broker)}; }
@@ -667,9 +668,10 @@ struct Consumer::Impl {
     if (!ready.empty() && listener.on_partitions_assigned) listener.on_partitions_assigned(group::group_by_topic(ready));
   }
 
-  // poll(): Kafka's auto-commit. The positions cover what earlier polls returned, never more.
-  void maybe_auto_commit() {
-    if (mode != Mode::subscribed || !cfg.enable_auto_commit || !member || closed) return;
+  // poll(): Kafka's auto-commit. The positions cover what earlier polls returned, never more. One
+  // at a time: while the coordinator is unreachable, commits would otherwise pile up retrying.
+  void maybe_auto_commit(const std::shared_ptr<Impl>& self) {
+    if (mode != Mode::subscribed || !cfg.enable_auto_commit || !member || closed || auto_commit_in_flight) return;
     if (env.now() < last_auto_commit + cfg.auto_commit_interval || member->generation().value() < 0) return;
     last_auto_commit = env.now();
     PositionMap at;
@@ -678,7 +680,11 @@ struct Consumer::Impl {
     }
     if (at.empty()) return;
     ++stats.auto_commits;
-    member->commit_positions_async(at);
+    auto_commit_in_flight = true;
+    std::weak_ptr<Impl> weak = self;
+    member->commit_positions_async(at, [weak](const CommitResult&) {
+      if (auto im = weak.lock()) im->auto_commit_in_flight = false;
+    });
   }
 
   void group_round() {
@@ -705,7 +711,7 @@ PollResult Consumer::Impl::poll(const std::shared_ptr<Impl>& self, sim::Duration
     op.mops.push_back(model::MopData::poll());
     invocation = cfg.recorder->invoke(std::move(op));
   }
-  maybe_auto_commit();
+  maybe_auto_commit(self);
   PollResult out;
   // Bounded by the deadline: every round either returns or waits.
   while (true) {

@@ -53,6 +53,9 @@ struct GroupMember::State {
   std::vector<proto::SyncGroupRequest::Assignment> lead(const proto::JoinGroupResponse& joined);
   void apply_assignment(const TopicPartitions& assigned);
   void heartbeat();
+  bool session_expired() const {
+    return !member_id.empty() && env.now() >= last_heartbeat_sent_ok + config.session_timeout;
+  }
   void maybe_watch_metadata();
   void revoke(const TopicPartitions& tps, std::string_view reason);
   void lose(std::string_view reason);
@@ -95,9 +98,12 @@ std::optional<group::PartitionCounts> State::partition_counts(const std::vector<
 // ---- membership --------------------------------------------------------------------------------
 
 void State::run() {
-  // Bounded by `stopped`: every iteration makes at most a few requests, each with a timeout. A
-  // closing member's task stops too: close() does the rest from the caller's task.
-  while (!stopped && !closing) {
+  // Bounded by `stopped`: every iteration makes at most a few requests, each with a timeout.
+  while (!stopped) {
+    if (closing) {  // close() revokes and leaves; an answer arriving meanwhile must not assign
+      env.sleep(config.retry_backoff);
+      continue;
+    }
     if (paused) {
       env.sleep(config.heartbeat_interval);
       continue;
@@ -120,7 +126,7 @@ void State::run() {
 void State::rejoin() {
   const bool cooperative = group::is_cooperative(config.assignor);
   if (!cooperative && !owned.empty()) revoke(owned, "rebalance");
-  if (stopped) return;
+  if (stopped || closing) return;  // close() owns the membership now: apply nothing more
   group::Subscription sub;
   sub.topics = config.topics;
   if (cooperative) {
@@ -136,7 +142,7 @@ void State::rejoin() {
   req.protocols.push_back({std::string(group::to_string(config.assignor)), group::encode_subscription(sub)});
   auto [node, port] = *coordinator;
   auto joined = call<proto::JoinGroupResponse>(node, port, req, 5, config.rebalance_timeout + config.request_timeout);
-  if (stopped || closing) return;  // close() revoked everything and left: no answer may give partitions back
+  if (stopped || closing) return;  // close() owns the membership now: apply nothing more
   if (!joined.ok() || coordinator_error(joined->error_code)) {
     coordinator_moved();
     env.sleep(config.retry_backoff);
@@ -160,7 +166,7 @@ void State::rejoin() {
   sreq.member_id = member_id;
   if (leader) sreq.assignments = lead(joined.value());
   auto synced = call<proto::SyncGroupResponse>(node, port, sreq, 3, config.session_timeout + config.request_timeout);
-  if (stopped || closing) return;
+  if (stopped || closing) return;  // close() owns the membership now: apply nothing more
   if (!synced.ok() || coordinator_error(synced->error_code)) {
     coordinator_moved();
     return;
@@ -220,7 +226,7 @@ void State::apply_assignment(const TopicPartitions& assigned) {
 }
 
 void State::heartbeat() {
-  if (env.now() >= last_heartbeat_sent_ok + config.session_timeout) {
+  if (session_expired()) {
     lose("session-timeout");
     return;
   }
@@ -233,7 +239,7 @@ void State::heartbeat() {
   const sim::Duration left = last_heartbeat_sent_ok + config.session_timeout - sent;
   auto [node, port] = *coordinator;
   auto r = call<proto::HeartbeatResponse>(node, port, req, 3, std::max(sim::Duration::ms(1), std::min(left, config.request_timeout)));
-  if (stopped || paused) return;
+  if (stopped || paused || closing) return;
   if (!r.ok() || coordinator_error(r->error_code)) {
     coordinator_moved();
     return;

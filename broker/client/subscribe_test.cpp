@@ -5,13 +5,15 @@
 // nonmonotonic-poll, lost-write, durability per group), and the online group invariants
 // (single-owner, commit-by-owner, commit-generation) hold.
 #include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
+#include <rapidcheck.h>
 
 #include <set>
+#include <sstream>
 
 #include "broker/client/consumer.hpp"
 #include "broker/client/producer.hpp"
 #include "broker/group/testing.hpp"
+#include "sim/network.hpp"
 #include "model/checker.hpp"
 #include "model/history.hpp"
 
@@ -426,6 +428,44 @@ TEST(Subscribe, RevokedRunsBeforeThePartitionsMoveAndAssignedAfterPositionsExist
   r.expect_at_least_once();
 }
 
+// A consumer cut off from the brokers for longer than its session is evicted: the survivor takes
+// over; once the network heals the cut-off consumer learns it lost its partitions (the lost
+// callback, not revoked: nothing can be committed any more) and rejoins; nothing is skipped.
+TEST(Subscribe, ACutOffConsumerLosesItsPartitionsWithoutCommittingAndRejoinsAfterTheHeal) {
+  Rig r;
+  std::vector<std::string> log;
+  RebalanceListener la;
+  la.on_partitions_revoked = [&](const TopicPartitions& tps) { log.push_back("revoked " + group::to_string(tps)); };
+  la.on_partitions_lost = [&](const TopicPartitions& tps) { log.push_back("lost " + group::to_string(tps)); };
+  la.on_partitions_assigned = [&](const TopicPartitions& tps) { log.push_back("assigned " + group::to_string(tps)); };
+  r.add("a", std::nullopt, la).add("b");
+  ASSERT_TRUE(r.run_until_balanced({"a", "b"}));
+  r.produce(40);
+  ASSERT_TRUE(r.run_until_consumed());
+  log.clear();
+  std::vector<sim::NodeId> all = r.brokers();
+  all.push_back(r.slots.at("a").node);
+  all.push_back(r.slots.at("b").node);
+  r.t.cluster().world().network().apply(sim::partitions::isolate(r.slots.at("a").node, all));
+  ASSERT_TRUE(r.t.cluster().run_until(
+      [&] {
+        const auto bs = r.consumer("b")->assignment();
+        return bs.size() == static_cast<size_t>(kPartitions);
+      },
+      20_s));
+  r.produce(20);
+  ASSERT_TRUE(r.t.cluster().run_until([&] { return r.consumed().size() == r.produced.size(); }, 20_s));
+  r.t.cluster().world().network().heal();
+  ASSERT_TRUE(r.run_until_balanced({"a", "b"}));
+  ASSERT_GE(log.size(), 1u);
+  EXPECT_EQ(log[0].rfind("lost ", 0), 0u) << fmt::format("{}", fmt::join(log, " | "));
+  EXPECT_TRUE(std::none_of(log.begin(), log.end(), [](const std::string& l) { return l.rfind("revoked", 0) == 0; }))
+      << fmt::format("{}", fmt::join(log, " | "));
+  r.produce(20);
+  ASSERT_TRUE(r.run_until_consumed());
+  r.expect_at_least_once();
+}
+
 TEST(Subscribe, CooperativeStickyMovesOnlyWhatItMustWithNothingSkipped) {
   Rig r;
   ConsumerConfig cfg = r.config();
@@ -533,10 +573,10 @@ TEST(Subscribe, GroupInvariantsCatchTheAssignorOverlapDefect) {
   }
 }
 
-// Random joins, clean leaves, kills and writes: once the group settles, every record produced was
+// Random joins, clean leaves, kills and writes (RapidCheck generates and shrinks them, and the seed): once the group settles, every record produced was
 // consumed by the group at least once, the history checkers find no skip, step back or loss, and
 // the group invariants stay quiet.
-RC_GTEST_PROP(SubscribeProperty, EveryRecordIsConsumedAtLeastOnceThroughJoinsLeavesAndKills, ()) {
+void random_churn_keeps_every_record() {
   enum Action : int { join, leave, kill, write };
   const auto seed = *rc::gen::inRange<uint64_t>(1, 1000).as("seed");
   const auto n = *rc::gen::inRange<size_t>(0, 8);
@@ -568,7 +608,23 @@ RC_GTEST_PROP(SubscribeProperty, EveryRecordIsConsumedAtLeastOnceThroughJoinsLea
   RC_ASSERT(r.run_until_balanced(running, 60_s));
   RC_ASSERT(r.run_until_consumed(60_s));
   const std::vector<std::string> problems = r.problems();
+  for (const auto& [kind, which] : actions) RC_LOG() << "action " << kind << " " << which << "\n";
+  for (const std::string& p : problems) RC_LOG() << p << "\n";
   RC_ASSERT(problems.empty());
+}
+
+// 25 cases (RC_PARAMS max_success lowers it further): each is a whole cluster run, and the binary
+// must stay fast under ASan.
+TEST(SubscribeProperty, EveryRecordIsConsumedAtLeastOnceThroughJoinsLeavesAndKills) {
+  rc::detail::TestParams params = rc::detail::configuration().testParams;
+  params.maxSuccess = std::min(params.maxSuccess, 25);
+  rc::detail::TestMetadata metadata;
+  metadata.id = "SubscribeProperty/EveryRecordIsConsumedAtLeastOnceThroughJoinsLeavesAndKills";
+  const rc::detail::TestResult result =
+      rc::detail::checkProperty(rc::detail::toProperty(random_churn_keeps_every_record), metadata, params);
+  std::ostringstream message;
+  rc::detail::printResultMessage(result, message);
+  EXPECT_TRUE(result.is<rc::detail::SuccessResult>()) << message.str();
 }
 
 }  // namespace
