@@ -348,6 +348,8 @@ Duration Network::draw_latency(NodeId from, NodeId to) {
     auto it = latency_overrides_.find({from.value(), to.value()});
     if (it != latency_overrides_.end()) m = &it->second;
   }
+  // A constant latency draws nothing (as exponential() would not): skip the call on the send path.
+  if (m->min == m->mean) return m->min;
   return rng_.exponential(m->min, m->mean);
 }
 

@@ -10,12 +10,14 @@
 
 namespace seedlog::sim {
 
+// The element operations are forced inline: they are a few instructions each, on the path of
+// every message, and the compiler otherwise keeps them as calls (because of grow()).
 template <class T>
 class RingQueue {
  public:
   bool empty() const { return size_ == 0; }
   size_t size() const { return size_; }
-  T& front() {
+  [[gnu::always_inline]] T& front() {
     SL_ASSERT(size_ > 0);
     return slots_[head_];
   }
@@ -23,12 +25,12 @@ class RingQueue {
     SL_ASSERT(size_ > 0);
     return slots_[(head_ + size_ - 1) & (slots_.size() - 1)];
   }
-  void push_back(T&& value) {
+  [[gnu::always_inline]] void push_back(T&& value) {
     if (size_ == slots_.size()) grow();
     slots_[(head_ + size_) & (slots_.size() - 1)] = std::move(value);
     ++size_;
   }
-  void pop_front() {
+  [[gnu::always_inline]] void pop_front() {
     SL_ASSERT(size_ > 0);
     slots_[head_] = T();  // release what the element owns now, not when the slot is reused
     head_ = (head_ + 1) & (slots_.size() - 1);
@@ -39,7 +41,7 @@ class RingQueue {
   }
 
  private:
-  void grow() {
+  [[gnu::noinline]] void grow() {
     std::vector<T> bigger(slots_.empty() ? 4 : slots_.size() * 2);
     for (size_t i = 0; i < size_; ++i) bigger[i] = std::move(slots_[(head_ + i) & (slots_.size() - 1)]);
     slots_ = std::move(bigger);

@@ -465,7 +465,7 @@ SL_FLATTEN void Scheduler::dispatch(const Event& e) {
 // An event that can no longer do anything: a cancelled timer, a deadline or resume of a task that
 // has moved on or died. Skipping these without advancing the clock keeps the end time of a run
 // honest (a stale 30 s timeout must not stretch it) and keeps them out of the trace hash.
-bool Scheduler::stale(const Event& e) const {
+SL_FLATTEN bool Scheduler::stale(const Event& e) const {
   if (e.kind == callback_kind_) {
     const CallbackSlot& cb = callbacks_[e.index];
     return !cb.armed || cb.generation != e.arg;
