@@ -53,7 +53,11 @@ class LeaderFailover final : public ScenarioRun {
  public:
   sim::WorldOptions world_options(uint64_t seed) override { return sim::WorldOptions{.seed = seed}; }
 
-  std::string enable_defects(const std::vector<std::string>& names) override { return apply_defects(names, config_); }
+  std::string enable_defects(const std::vector<std::string>& names) override {
+    ClientDefects client;
+    if (std::string why = apply_defects(names, config_, &client); !why.empty()) return why;
+    return client.any() ? "a client defect needs consumer groups, and this scenario runs none" : "";
+  }
 
   void setup(sim::World& w) override {
     broker::server::NodeConfig config = config_;
