@@ -84,7 +84,7 @@ const ScenarioInfo* require_scenario(const std::string& name) {
 }
 
 struct RunArgs {
-  std::string scenario = "cluster-swarm";
+  std::string scenario = "swarm";
   std::string seed = "0";
   bool json = false;
   bool check_determinism = false;
@@ -239,7 +239,7 @@ int cmd_run(const RunArgs& a) {
 }
 
 struct SweepArgs {
-  std::string scenario = "cluster-swarm";
+  std::string scenario = "swarm";
   std::string seeds = "1..100";
   int jobs = 0;
   std::string out;

@@ -341,9 +341,12 @@ std::vector<ScenarioInfo> stream_scenarios() {
   s.stream.consumers_per_group = 3;
   s.stream.churn = true;
   s.stream.assignor = broker::group::AssignorKind::cooperative_sticky;
+  // A member that dies while it leads can cost a session timeout, a rebalance timeout and the
+  // cooperative protocol's second rebalance before its partitions move: converge long enough.
+  s.converge = Duration::s(40);
   out.push_back(cluster("group-churn",
                         "produce-consume with a group of three cooperative-sticky consumers that leave, die and rejoin "
-                        "through the first 25 s; no broker faults: single ownership, no skipped records",
+                        "through the first 25 s; no broker faults: single ownership, no skipped records, 40 s to settle",
                         s));
   s = streams(3);
   s.nemesis = only({{K::kill, 1}}, 4_s);
@@ -374,8 +377,8 @@ std::vector<ScenarioInfo> stream_scenarios() {
   // The performance scenarios `seedlog bench` runs by default.
   s = streams(3);
   s.stream.partitions = 6;
-  s.fault_phase = Duration::s(18);
-  s.converge = Duration::s(12);
+  s.fault_phase = Duration::s(15);
+  s.converge = Duration::s(15);
   out.push_back(cluster("ci-standard",
                         "bench: 3 brokers, RF=3, 6 partitions, 2 producers at 100 records/s, a group of 2, the swarm "
                         "nemesis, 30 simulated seconds",

@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 bash tools/setup.sh
 cmake --preset default >/dev/null
 cmake --build --preset default --target seedlog
-exec build/default/seedlog sweep --scenario cluster-swarm --seeds 1..1000 --determinism "$@"
+exec build/default/seedlog sweep --scenario swarm --seeds 1..1000 --determinism "$@"
