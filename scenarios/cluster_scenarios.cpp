@@ -125,15 +125,9 @@ class ClusterScenario final : public ScenarioRun {
   Duration duration() const override { return shape_.fault_phase + shape_.converge; }
 
   Judgement judge(sim::World& w, const sim::RunResult&) override {
-    if (!raft_checker_.ok()) {
-      const auto& v = raft_checker_.violations().front();
-      return Judgement{Verdict::safety, v.invariant, v.to_string(), v.time};
-    }
-    for (const auto* vs : {&metadata_checker_.violations(), &replication_checker_.violations(), &group_checker_.violations()}) {
-      if (!vs->empty()) {
-        const auto& v = vs->front();
-        return Judgement{Verdict::safety, v.invariant, fmt::format("on {} at {}: {}", v.node, sim::to_string(v.time), v.detail), v.time};
-      }
+    if (auto v = first_online_violation(raft_checker_, {&metadata_checker_.violations(), &replication_checker_.violations(),
+                                                         &group_checker_.violations()})) {
+      return *v;
     }
     if (stream_) {
       const model::DurabilityContract contract =
@@ -267,6 +261,21 @@ const std::vector<WorkloadInfo>& cluster_workloads() {
 
 std::unique_ptr<ScenarioRun> make_cluster_scenario(const ClusterSpec& spec) {
   return std::make_unique<ClusterScenario>(spec);
+}
+
+std::optional<Judgement> first_online_violation(const broker::raft::RaftChecker& raft,
+                                                std::initializer_list<const std::vector<model::online::Violation>*> others) {
+  if (!raft.ok()) {
+    const auto& v = raft.violations().front();
+    return Judgement{Verdict::safety, v.invariant, v.to_string(), v.time};
+  }
+  for (const auto* vs : others) {
+    if (!vs->empty()) {
+      const auto& v = vs->front();
+      return Judgement{Verdict::safety, v.invariant, fmt::format("on {} at {}: {}", v.node, sim::to_string(v.time), v.detail), v.time};
+    }
+  }
+  return std::nullopt;
 }
 
 namespace {

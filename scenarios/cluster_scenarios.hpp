@@ -2,6 +2,7 @@
 // (scenarios/scenario_file.hpp) both build.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,6 +11,13 @@
 #include "scenarios/scenario.hpp"
 #include "sim/disk.hpp"
 #include "scenarios/stream_workload.hpp"
+
+namespace seedlog::broker::raft {
+class RaftChecker;
+}
+namespace seedlog::model::online {
+struct Violation;
+}
 
 namespace seedlog::scenarios {
 
@@ -50,5 +58,10 @@ struct WorkloadInfo {
 const std::vector<WorkloadInfo>& cluster_workloads();
 
 std::unique_ptr<ScenarioRun> make_cluster_scenario(const ClusterSpec& spec);
+
+// The first violation the online checkers saw (the Raft checker's first, then each list's in
+// order), as a safety judgement at its time; nullopt when they saw none.
+std::optional<Judgement> first_online_violation(const broker::raft::RaftChecker& raft,
+                                                std::initializer_list<const std::vector<model::online::Violation>*> others);
 
 }  // namespace seedlog::scenarios

@@ -27,6 +27,7 @@
 #include "broker/server/node.hpp"
 #include "model/online/metadata_invariants.hpp"
 #include "model/online/replication_invariants.hpp"
+#include "scenarios/cluster_scenarios.hpp"
 #include "scenarios/defects.hpp"
 #include "scenarios/scenario.hpp"
 
@@ -103,15 +104,8 @@ class LeaderFailover final : public ScenarioRun {
   Duration duration() const override { return 60_s; }
 
   Judgement judge(sim::World&, const sim::RunResult&) override {
-    if (!raft_checker_.ok()) {
-      const auto& v = raft_checker_.violations().front();
-      return Judgement{Verdict::safety, v.invariant, v.to_string(), v.time};
-    }
-    for (const auto* vs : {&metadata_checker_.violations(), &replication_checker_.violations()}) {
-      if (!vs->empty()) {
-        const auto& v = vs->front();
-        return Judgement{Verdict::safety, v.invariant, fmt::format("on {} at {}: {}", v.node, sim::to_string(v.time), v.detail), v.time};
-      }
+    if (auto v = first_online_violation(raft_checker_, {&metadata_checker_.violations(), &replication_checker_.violations()})) {
+      return *v;
     }
     if (!replication_checker_.allowed().empty()) {
       const auto& a = replication_checker_.allowed().front();

@@ -58,7 +58,6 @@ struct StreamWorkload::State {
   std::vector<std::set<int64_t>> consumed;
   // per group and member slot: what the slot's live consumer owns, for the "group stable" check
   std::vector<std::vector<std::optional<std::vector<client::TopicPartition>>>> owned;
-  uint64_t polled = 0;  // records returned by all polls
 
   model::ProcessId new_process() { return model::ProcessId{next_process++}; }
   std::string key_text(int32_t partition) const { return fmt::format("{}-{}", spec.topic, partition); }
@@ -196,12 +195,12 @@ void consume_loop(sim::Env& env, State& s, int group, int slot) {
     while (env.now() < stint_end) {
       const client::PollResult r = consumer->poll(200_ms);
       for (const auto& rec : r.records) s.consumed[static_cast<size_t>(group)].insert(value_of(rec));
-      s.polled += r.records.size();
       owned = consumer->assignment();
     }
     owned.reset();
+    // Half leave cleanly; the rest die: the consumer is dropped without LeaveGroup.
     if (env.rng().chance(sim::Ratio{1, 2})) consumer->close();
-    consumer.reset();  // without close(): the member died
+    consumer.reset();
     env.sleep(Duration::ms(env.rng().range(200, 3000)));
   }
 }
