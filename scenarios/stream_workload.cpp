@@ -78,7 +78,10 @@ int32_t partition_from_key(const std::optional<proto::Bytes>& key, int32_t count
 }
 
 void create_topic(sim::Env& env, State& s, Duration give_up_after) {
-  client::AdminClient admin(env, client::AdminConfig{.bootstrap = s.brokers});
+  // Short attempts: a call to a broker that is down waits out its whole timeout before the next
+  // broker is tried, and the producers give up when the topic comes too late. A retry after a
+  // slow success is answered TOPIC_ALREADY_EXISTS, which counts as created.
+  client::AdminClient admin(env, client::AdminConfig{.bootstrap = s.brokers, .request_timeout = 1_s});
   env.sleep(2_s);  // the quorum elects a controller and the brokers register
   while (!s.topic_created && env.now() < Instant() + give_up_after) {
     const auto r = admin.create_topic(s.spec.topic, s.spec.partitions, s.spec.replication_factor, 10_s);

@@ -10,9 +10,11 @@ AdminClient::AdminClient(sim::Env& env, AdminConfig config)
 }
 
 template <class Resp>
-std::optional<Resp> AdminClient::ask(const proto::RequestBody& body, int16_t version) {
+std::optional<Resp> AdminClient::ask(const proto::RequestBody& body, int16_t version, std::optional<sim::Instant> give_up) {
   const sim::NodeId node = config_.bootstrap[next_++ % config_.bootstrap.size()];
-  auto r = rpc_.call_as<Resp>(node, config_.port, body, version, config_.request_timeout);
+  sim::Duration timeout = config_.request_timeout;
+  if (give_up) timeout = std::min(timeout, std::max(sim::Duration::ms(1), *give_up - env_.now()));
+  auto r = rpc_.call_as<Resp>(node, config_.port, body, version, timeout);
   if (!r.ok()) return std::nullopt;
   return std::move(r.value());
 }
@@ -28,7 +30,7 @@ AdminResult AdminClient::create_topic(const std::string& name, int32_t partition
   req.topics.push_back(std::move(topic));
   AdminResult last{proto::ErrorCode::request_timed_out, "no broker answered"};
   while (env_.now() < give_up) {
-    auto resp = ask<proto::CreateTopicsResponse>(req, 4);
+    auto resp = ask<proto::CreateTopicsResponse>(req, 4, give_up);
     if (resp && !resp->topics.empty()) {
       const auto& t = resp->topics.front();
       last = AdminResult{t.error_code, t.error_message.value_or("")};
@@ -56,7 +58,7 @@ AdminResult AdminClient::add_partitions(const std::string& name, int32_t total_p
   req.timeout_ms = 30000;
   AdminResult last{proto::ErrorCode::request_timed_out, "no broker answered"};
   while (env_.now() < give_up) {
-    auto resp = ask<proto::CreatePartitionsResponse>(req, 1);
+    auto resp = ask<proto::CreatePartitionsResponse>(req, 1, give_up);
     if (resp && !resp->results.empty()) {
       const auto& r = resp->results.front();
       last = AdminResult{r.error_code, r.error_message.value_or("")};

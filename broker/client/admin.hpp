@@ -37,8 +37,9 @@ class AdminClient {
   std::optional<protocol::MetadataResponse> describe(std::optional<std::vector<std::string>> topics = std::nullopt);
 
  private:
+  // One attempt at the next broker in turn, never waiting past `give_up` (nullopt: request_timeout).
   template <class Resp>
-  std::optional<Resp> ask(const protocol::RequestBody& body, int16_t version);
+  std::optional<Resp> ask(const protocol::RequestBody& body, int16_t version, std::optional<sim::Instant> give_up = std::nullopt);
 
   sim::Env& env_;
   AdminConfig config_;

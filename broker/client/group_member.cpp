@@ -58,7 +58,8 @@ struct GroupMember::State {
   }
   void maybe_watch_metadata();
   void revoke(const TopicPartitions& tps, std::string_view reason);
-  void lose(std::string_view reason);
+  enum class Identity : uint8_t { forget, keep };
+  void lose(std::string_view reason, Identity identity = Identity::forget);
   void emit_ownership(std::string_view kind, const TopicPartitions& tps, std::string_view reason);
   void wait_for_async_commits();
 
@@ -148,6 +149,10 @@ void State::rejoin() {
     env.sleep(config.retry_backoff);
     return;
   }
+  if (joined->error_code == ErrorCode::member_id_required) {
+    member_id = joined->member_id;  // KIP-394: join again at once, now with the id the coordinator chose
+    return;
+  }
   if (joined->error_code == ErrorCode::unknown_member_id || joined->error_code == ErrorCode::illegal_generation) {
     lose("join-fenced");
     return;
@@ -227,7 +232,7 @@ void State::apply_assignment(const TopicPartitions& assigned) {
 
 void State::heartbeat() {
   if (session_expired()) {
-    lose("session-timeout");
+    lose("session-timeout", Identity::keep);
     return;
   }
   proto::HeartbeatRequest req;
@@ -295,15 +300,21 @@ void State::revoke(const TopicPartitions& tps, std::string_view reason) {
   owned = group::difference(owned, tps);
 }
 
-// Membership is gone (fenced, or the session ran out): nothing can be committed any more.
-void State::lose(std::string_view reason) {
+// Membership is gone (fenced, or the session ran out): nothing can be committed any more. After
+// a session ran out on our side the coordinator may still know the member (it restarted and loaded
+// the group, or it was only slow): like Kafka's consumer, keep the member id and join with it, so
+// a coordinator that remembers us need not wait out our old session before it can rebalance. One
+// that forgot us answers UNKNOWN_MEMBER_ID and the id is dropped then.
+void State::lose(std::string_view reason, Identity identity) {
+  env.emit("group.member.lost", {{"group", config.group_id}, {"member", member_id}, {"generation", generation.value()},
+                                 {"reason", reason}});
   if (!owned.empty()) {
     if (listener.on_partitions_lost) listener.on_partitions_lost(owned);
     else if (listener.on_partitions_revoked) listener.on_partitions_revoked(owned);
     emit_ownership("group.member.revoked", owned, reason);
     owned.clear();
   }
-  member_id.clear();
+  if (identity == Identity::forget) member_id.clear();
   generation = proto::GenerationId{-1};
   leader = false;
   need_rejoin = true;

@@ -73,6 +73,7 @@ void Controller::loop() {
 
 void Controller::activate(raft::Epoch epoch) {
   if (raft_.role() != raft::Role::leader || raft_.epoch() != epoch) return;  // already superseded
+  if (active_ && active_epoch_ == epoch) return;  // a second request for the same leadership
   // Committing a record of our own epoch commits everything before it, so the image is complete.
   if (!propose({metadata::NoOpRecord{}})) return;
   active_ = true;
@@ -93,6 +94,17 @@ bool Controller::propose(std::vector<Record> records) {
   if (!result.ok()) {
     env_.emit("controller.propose_failed", {{"error", raft::to_string(result.error)}});
     active_ = false;  // whatever happened, this node must re-activate before acting again
+    // Still the Raft leader (the write only timed out, say while this node was paused): no change of
+    // leadership will come to re-activate it, and the followers keep following it, so without this
+    // the cluster would have no controller for as long as the leadership lasts.
+    if (raft_.role() == raft::Role::leader && !reactivation_queued_) {
+      reactivation_queued_ = true;
+      const raft::Epoch epoch = raft_.epoch();
+      (void)ops_->try_send(std::make_shared<Op>(Op{[this, epoch] {
+        reactivation_queued_ = false;
+        activate(epoch);
+      }}));
+    }
     return false;
   }
   return true;

@@ -78,6 +78,7 @@ class Controller {
   ControllerConfig config_;
   std::unique_ptr<sim::Channel<std::shared_ptr<Op>>> ops_;
   bool active_ = false;
+  bool reactivation_queued_ = false;  // an activation after a failed write is waiting in ops_
   raft::Epoch active_epoch_{-1};
   std::map<int32_t, sim::Instant> last_heartbeat_;  // soft state of the active controller only
   // Brokers this controller has heard from (registration or heartbeat) since it became active.

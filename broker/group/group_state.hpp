@@ -35,6 +35,9 @@ struct Group {
   std::string protocol;
   std::string leader;
   std::map<std::string, Member> members;
+  // KIP-394: ids handed out with MEMBER_ID_REQUIRED, with the time they lapse unless the client
+  // joins again with one. Not members yet, so a join whose answer was lost leaves no ghost behind.
+  std::map<std::string, sim::Instant> pending_members;
   // The members of the last completed join (what the leader's JoinGroup answer lists).
   std::vector<protocol::JoinGroupResponse::Member> joined;
   sim::Instant rebalance_deadline;

@@ -61,17 +61,24 @@ proto::JoinGroupResponse GroupCoordinator::join(const proto::JoinGroupRequest& r
     out.error_code = ErrorCode::inconsistent_group_protocol;
     return out;
   }
-  if (!req.member_id.empty() && (!g || g->members.count(req.member_id) == 0)) {
+  const bool pending = g && g->pending_members.erase(req.member_id) > 0;
+  if (!req.member_id.empty() && !pending && (!g || g->members.count(req.member_id) == 0)) {
     out.error_code = ErrorCode::unknown_member_id;
     return out;
   }
   g = get_or_create(req.group_id, partition);
-  g->protocol_type = req.protocol_type;
-  std::string id = req.member_id;
-  if (id.empty()) {
-    // Unique across coordinators and their restarts: broker, incarnation, counter.
-    id = fmt::format("{}-{}.{}-{}", client_id.empty() ? "member" : client_id, replicas_.self(), env_.incarnation(), ++next_member_);
+  if (req.member_id.empty()) {
+    // KIP-394 (JoinGroup v4+, and this broker speaks only v5): a new member first gets its id and
+    // must join again with it. Unique across coordinators and their restarts: broker, incarnation,
+    // counter.
+    out.member_id = fmt::format("{}-{}.{}-{}", client_id.empty() ? "member" : client_id, replicas_.self(),
+                                env_.incarnation(), ++next_member_);
+    g->pending_members[out.member_id] = env_.now() + session;
+    out.error_code = ErrorCode::member_id_required;
+    return out;
   }
+  g->protocol_type = req.protocol_type;
+  const std::string& id = req.member_id;
   Member& m = g->members[id];
   m.id = id;
   m.client_id = client_id;
@@ -80,7 +87,7 @@ proto::JoinGroupResponse GroupCoordinator::join(const proto::JoinGroupRequest& r
   m.protocols = req.protocols;
   m.awaiting_join = true;
   m.heartbeat_deadline = env_.now() + session;
-  if (g->state != GroupState::preparing_rebalance) prepare_rebalance(*g, req.member_id.empty() ? "join" : "rejoin");
+  if (g->state != GroupState::preparing_rebalance) prepare_rebalance(*g, pending ? "join" : "rejoin");
   try_complete_join(*g);
   out.member_id = id;
   out.error_code = join_wait(*g, id, env_.now() + ms(m.rebalance_timeout_ms) + sim::Duration::s(5));
@@ -272,15 +279,17 @@ void GroupCoordinator::tick_loop() {
 }
 
 // Session expiry and the rebalance deadlines. Never suspends: groups_ stays as it is throughout.
+// A member waiting in a join is kept alive by it, as in Kafka; any other member whose session ran
+// out goes, also while a rebalance is being prepared, so the rebalance need not wait out its
+// deadline for a member that is gone.
 void GroupCoordinator::tick() {
   for (auto& [name, g] : groups_) {
-    if (g->state == GroupState::stable || g->state == GroupState::completing_rebalance) {
-      std::vector<std::string> expired;
-      for (const auto& [id, m] : g->members) {
-        if (m.heartbeat_deadline <= env_.now()) expired.push_back(id);
-      }
-      for (const std::string& id : expired) remove_member(*g, id, "session-timeout");
+    std::erase_if(g->pending_members, [&](const auto& kv) { return kv.second <= env_.now(); });
+    std::vector<std::string> expired;
+    for (const auto& [id, m] : g->members) {
+      if (!m.awaiting_join && m.heartbeat_deadline <= env_.now()) expired.push_back(id);
     }
+    for (const std::string& id : expired) remove_member(*g, id, "session-timeout");
     try_complete_join(*g);
   }
 }
