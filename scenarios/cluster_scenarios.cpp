@@ -11,7 +11,9 @@
 //                         pauses, partitions), one at a time
 //   cluster-swarm         5 brokers, 3 voters; the fault mix and rates drawn from the seed, on every
 //                         node, at most one down at a time
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -66,6 +68,8 @@ class ClusterScenario final : public ScenarioRun {
       group_checker_.observe(e);
     });
     for (sim::NodeId n : brokers_) w.start(n);
+    world_ = &w;
+    supervise(w);
     if (streams()) {
       const Duration produce_for = shape_.fault_phase + std::min(Duration::s(5), shape_.converge / 4);
       stream_ = std::make_unique<StreamWorkload>(shape_.stream, brokers_, produce_for, client_defects_);
@@ -77,7 +81,10 @@ class ClusterScenario final : public ScenarioRun {
     unclean_election_ = config.controller.unclean_leader_election;
   }
 
-  void schedule_applied(const FaultSchedule& schedule) override { schedule_ = schedule; }
+  void schedule_applied(const FaultSchedule& schedule) override {
+    schedule_ = schedule;
+    budget_fsync_faults();
+  }
   uint64_t records_completed() const override { return stream_ ? stream_->records_completed() : 0; }
   std::optional<model::History> history() const override {
     if (!stream_) return std::nullopt;
@@ -143,6 +150,72 @@ class ClusterScenario final : public ScenarioRun {
   }
 
  private:
+  // The brokers' supervisor (systemd, a Kubernetes pod): a broker that halted on its own (a storage
+  // failure: BrokerNode::halt) is started again after a delay drawn from the seed, unless a fault
+  // or the nemesis has acted on the node meanwhile (then the nemesis's own start brings it back).
+  void supervise(sim::World& w) {
+    supervisor_rng_ = w.streams().stream("supervisor");
+    w.on_exit([this, &w](sim::NodeId node, const std::string&) {
+      const Duration delay = Duration::ms(supervisor_rng_->range(kRestartDelayMinMs, kRestartDelayMaxMs));
+      w.after(delay, [&w, node, incarnation = w.incarnation(node)] {
+        if (w.node_state(node) != sim::NodeState::killed || w.incarnation(node) != incarnation) return;
+        w.emit("supervisor.restart", {{"node", w.node_name(node)}});
+        w.start(node);
+      });
+    });
+  }
+  static constexpr int64_t kRestartDelayMinMs = 500;
+  static constexpr int64_t kRestartDelayMaxMs = 3000;
+
+  // A failed fsync halts its broker: to the cluster it is a kill, restarted by the supervisor within
+  // kRestartDelayMaxMs. So the disks' fsync faults keep the budget the nemesis keeps for its kills
+  // (scenarios/nemesis.hpp, the taint rule): a broker's fsyncs may fail only while a kill of it would
+  // be inside the budget, i.e. not while another node is tainted by a power loss (from the power loss
+  // until taint_recovery after its restart), and not so shortly before another node's power loss that
+  // the halted broker would not have been back for taint_recovery by then. And none after the heal.
+  void budget_fsync_faults() {
+    if (world_ == nullptr || shape_.disk.fsync_error.is_zero()) return;
+    struct Quiet {
+      uint32_t power_lost;  // the other brokers' fsyncs must not fail in [from, to)
+      Duration from, to;
+    };
+    std::vector<Quiet> quiet;
+    const std::optional<Duration> taint = nemesis_taint();
+    for (const FaultEvent& e : schedule_.events) {
+      if (e.kind != FaultKind::power_loss || !taint) continue;
+      Duration back = schedule_.heal_at;
+      for (const FaultEvent& s : schedule_.events) {
+        if (s.kind == FaultKind::start && s.pair == e.pair && s.at >= e.at) back = std::min(back, s.at);
+      }
+      for (uint32_t y : e.nodes) quiet.push_back({y, e.at - *taint - Duration::ms(kRestartDelayMaxMs), back + *taint});
+    }
+    std::set<Duration> changes = {Duration::zero(), schedule_.heal_at};
+    for (const Quiet& q : quiet) changes.insert({std::max(q.from, Duration::zero()), q.to});
+    for (uint32_t b = 0; b < brokers_.size(); ++b) {
+      auto allowed = [heal = schedule_.heal_at, b, quiet](Duration t) {
+        return t < heal && std::none_of(quiet.begin(), quiet.end(), [&](const Quiet& q) {
+                 return q.power_lost != b && t >= q.from && t < q.to;
+               });
+      };
+      set_fsync_faults(brokers_[b], allowed(world_->now() - Instant()));  // before the first event
+      for (Duration at : changes) {
+        world_->at(Instant() + at, [this, b, allowed] { set_fsync_faults(brokers_[b], allowed(world_->now() - Instant())); });
+      }
+    }
+  }
+  std::optional<Duration> nemesis_taint() const {
+    if (streams() && shape_.taint_recovery > Duration()) return shape_.taint_recovery;
+    return std::nullopt;
+  }
+  void set_fsync_faults(sim::NodeId node, bool on) {
+    sim::DiskOptions o = world_->disk(node).options();
+    const sim::Ratio want = on ? shape_.disk.fsync_error : sim::Ratio::zero();
+    if (o.fsync_error == want) return;
+    o.fsync_error = want;
+    world_->disk(node).set_options(o);
+    world_->emit("disk.fsync_faults", {{"node", world_->node_name(node)}, {"on", on}});
+  }
+
   void workload(sim::Env& env) {
     std::vector<sim::NodeId> bootstrap(brokers_.begin(), brokers_.end());
     broker::client::AdminClient admin(env, broker::client::AdminConfig{.bootstrap = bootstrap});
@@ -209,6 +282,8 @@ class ClusterScenario final : public ScenarioRun {
   std::unique_ptr<StreamWorkload> stream_;
   FaultSchedule schedule_;
   bool unclean_election_ = false;
+  std::optional<sim::Rng> supervisor_rng_;  // the restart delays of halted brokers
+  sim::World* world_ = nullptr;             // set by setup()
   broker::raft::RaftChecker raft_checker_;
   model::online::MetadataInvariants metadata_checker_;
   model::online::ReplicationInvariants replication_checker_;

@@ -263,6 +263,23 @@ std::vector<std::string> budget_violations(const FaultSchedule& schedule, const 
   return out;
 }
 
+namespace {
+
+// The disks' own faults (failing fsyncs, latent sector errors, misdirected writes) are drawn per
+// operation, not scheduled: the heal switches them off on every node, so that after it no fault is
+// in force (latency, capacity and the power-loss mode stay: they are the hardware, not faults).
+void heal_disks(sim::World& world) {
+  for (sim::NodeId n : world.node_ids()) {
+    sim::DiskOptions o = world.disk(n).options();
+    if (o.fsync_error.is_zero() && o.read_corruption.is_zero() && o.misdirected_write.is_zero()) continue;
+    o.fsync_error = o.read_corruption = o.misdirected_write = sim::Ratio::zero();
+    world.disk(n).set_options(o);
+    world.emit("disk.faults_off", {{"node", world.node_name(n)}});
+  }
+}
+
+}  // namespace
+
 void apply_schedule(sim::World& world, const FaultSchedule& schedule) {
   for (const FaultEvent& e : schedule.events) {
     world.at(sim::Instant() + e.at, [&world, e] {
@@ -285,7 +302,10 @@ void apply_schedule(sim::World& world, const FaultSchedule& schedule) {
         }
       }
       if (e.kind == FaultKind::partition) world.network().apply(e.links);
-      if (e.kind == FaultKind::heal) world.network().heal();
+      if (e.kind == FaultKind::heal) {
+        world.network().heal();
+        heal_disks(world);
+      }
     });
   }
 }

@@ -45,7 +45,7 @@ enum class FaultKind : uint8_t {
   pause,        // stop-the-world; ends with `resume`
   resume,
   partition,    // block `links`; ends with `heal`
-  heal,         // remove every partition and clog
+  heal,         // remove every partition and clog; switch the disks' fault rates off
   clog,         // delay everything to and from the nodes until `at + duration`
   clock_skew,   // set the nodes' wall-clock offset to `value` ns
   clock_drift,  // set the nodes' monotonic drift to `value` ppm

@@ -54,7 +54,7 @@ TEST(StreamScenarios, AssignorOverlapIsCaughtAsSingleOwnerViolation) {
   spec.stream.consumers_per_group = 2;
   spec.defects = {"assignor-overlap"};
   int caught = 0;
-  for (uint64_t seed = 1; seed <= 3; ++seed) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
     const RunReport r = run_scenario(info_of(spec), seed);
     if (r.judgement.verdict == Verdict::safety && r.judgement.property == "single-owner") ++caught;
   }
@@ -76,11 +76,51 @@ TEST(StreamScenarios, AcksAllOnLeaderAppendLosesRecordsUnderLeaderKills) {
   EXPECT_GE(caught, 1);
 }
 
+// A broker whose fsync fails halts (its process exits: no crash) and the scenario's supervisor
+// starts it again; the run passes, and no disk fault (so no halt) follows the heal.
+TEST(StreamScenarios, BrokersWhoseFsyncsFailHaltAndTheSupervisorRestartsThem) {
+  ClusterSpec spec = quiet_streams();
+  spec.faults = true;
+  spec.nemesis = NemesisProfile{.kill = 0, .power_loss = 0, .pause = 0, .partition = 0, .clog = 0, .clock_skew = 0};
+  spec.disk.fsync_error = sim::Ratio{1, 100};
+  spec.fault_phase = sim::Duration::s(10);
+  spec.converge = sim::Duration::s(15);
+  int halted = 0, exited = 0, restarted = 0, halted_after_heal = 0;
+  const RunSettings settings{.attach = [&](sim::World& w) {
+    w.trace().subscribe([&](const sim::TraceEvent& e) {
+      if (e.kind == "broker.halted") {
+        ++halted;
+        if (e.time >= sim::Instant() + spec.fault_phase) ++halted_after_heal;
+      }
+      if (e.kind == "node.exit") ++exited;
+      if (e.kind == "supervisor.restart") ++restarted;
+    });
+  }};
+  int runs_with_halts = 0;
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    halted = exited = restarted = 0;
+    const RunReport r = run_scenario(info_of(spec), seed, settings);
+    EXPECT_EQ(r.judgement.verdict, Verdict::pass) << seed << ": " << r.judgement.property << ": " << r.judgement.detail;
+    EXPECT_EQ(exited, halted) << "every halt ends its process";
+    EXPECT_EQ(restarted, exited) << "and the supervisor starts each one again";
+    if (halted > 0) ++runs_with_halts;
+  }
+  EXPECT_GE(runs_with_halts, 2);
+  EXPECT_EQ(halted_after_heal, 0) << "the heal switches the disks' faults off";
+}
+
 // Seeds that found bugs when these scenarios were first swept; each passes since its fix.
 //   group-churn 1           a closing member took the assignment of a SyncGroup still in flight
 //   coordinator-failover 1  (a checker fix) a commit in flight when its member let the partition go
 //   swarm 3                 the coordinator's offsets write compared the node's drifting clock with
 //                           a global deadline and spun in place (a hang)
+//   disk-faults 17          a failed fsync while a broker booted tripped an assertion (a crash)
+//   disk-faults 18          a failed metadata-log fsync halted the Raft but left the broker up,
+//                           fenced for good
+//   disk-faults 4           the same halt on a broker that stayed unfenced: it no longer applied
+//                           metadata, so its replicas never rejoined the ISR
+//   disk-faults 378         a halt (an unscheduled kill) just before another broker's power loss lost
+//                           an offsets partition's tail: fsync faults now keep the nemesis's budget
 TEST(StreamScenarios, SeedsThatFoundBugsPass) {
   for (const auto& [name, seed] : std::vector<std::pair<std::string, uint64_t>>{
            {"group-churn", 1}, {"coordinator-failover", 1}, {"swarm", 3},
@@ -88,7 +128,8 @@ TEST(StreamScenarios, SeedsThatFoundBugsPass) {
            // 100: ghost members from lost JoinGroup answers (now KIP-394's MEMBER_ID_REQUIRED);
            // 198: a member that dropped its id on a client-side session timeout blocked the rebalance;
            // 239: a controller whose write timed out while it stayed Raft leader never re-activated.
-           {"ci-standard", 86}, {"ci-standard", 100}, {"ci-standard", 198}, {"ci-standard", 239}}) {
+           {"ci-standard", 86}, {"ci-standard", 100}, {"ci-standard", 198}, {"ci-standard", 239},
+           {"disk-faults", 17}, {"disk-faults", 18}, {"disk-faults", 4}, {"disk-faults", 378}}) {
     const RunReport r = run_scenario(*find_scenario(name), seed);
     EXPECT_EQ(r.judgement.verdict, Verdict::pass) << name << " " << seed << ": " << r.judgement.property << ": " << r.judgement.detail;
   }

@@ -1,5 +1,7 @@
 #include "sim/env.hpp"
 
+#include <fmt/format.h>
+
 #include "sim/buggify.hpp"
 #include "sim/disk.hpp"
 #include "sim/scheduler.hpp"
@@ -47,6 +49,18 @@ void Env::emit(std::string_view kind, std::span<const TraceField> fields) {
 }
 
 bool Env::tracing() const { return trace_.has_listeners(); }
+
+void Env::exit(std::string_view reason) {
+  SL_ASSERT_MSG(scheduler_.current_group() == &group_, "exit from outside the node's own tasks");
+  SL_ASSERT(on_exit_ != nullptr);
+  on_exit_(reason);
+  // The world has paused the group and kills it at the next event, which unwinds this task from
+  // the wait below. Nothing holds the wait's reference, so it returns only when this task is
+  // already being unwound (exit called from a destructor during a kill): a programmer error.
+  (void)scheduler_.prepare_wait();
+  (void)scheduler_.wait();
+  SL_UNREACHABLE(fmt::format("{} resumed a task after exiting", name_));
+}
 
 void Env::release_process() {
   // Destroy in reverse order of keep(): later objects may refer to earlier ones.

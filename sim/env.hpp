@@ -67,6 +67,14 @@ class Env {
   void emit(std::string_view kind, std::span<const TraceField> fields);
   bool tracing() const;
 
+  // The process exits on its own (exit(), or Kafka's Runtime.halt after a log-directory failure).
+  // From this instant no other task of the process runs; at the next event the world stops the
+  // process as a kill does (tasks unwound, process state released, sockets closed by the OS, the
+  // disk and its page cache untouched) and tells its exit observers (World::on_exit), e.g. a
+  // supervisor that restarts it. Call it from one of the node's own tasks: it does not return, the
+  // calling task waits until the kill unwinds it.
+  [[noreturn]] void exit(std::string_view reason);
+
   // Keeps `object` alive until the process dies (kill, power loss, restart), then destroys it
   // after every task of the process has been unwound.
   template <class T>
@@ -97,6 +105,7 @@ class Env {
   std::string name_;
   Rng rng_;
   uint64_t incarnation_ = 0;
+  std::function<void(std::string_view)> on_exit_;  // set by the World: requests the stop
   std::vector<std::pair<const std::type_info*, std::shared_ptr<void>>> process_;
 };
 

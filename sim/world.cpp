@@ -20,6 +20,7 @@ struct World::Node {
   std::unique_ptr<Env> env;
   NodeState state = NodeState::created;
   uint64_t incarnation = 0;
+  bool exiting = false;  // the process asked to exit (Env::exit) and waits for its stop
 };
 
 World::World(WorldOptions options)
@@ -52,6 +53,7 @@ NodeId World::add_node(std::string name, BootFn boot, NodeOptions options) {
   n->disk = std::make_unique<Disk>(scheduler_.get(), streams_.stream("disk", id.value()), disk_options);
   n->env = std::make_unique<Env>(*scheduler_, *network_, trace_, buggify_, *n->disk, n->group, id,
                                  std::move(name), streams_.stream("node", id.value()));
+  n->env->on_exit_ = [this, id](std::string_view reason) { exit_requested(id, reason); };
   network_->add_node(id);
   nodes_.push_back(std::move(n));
   return id;
@@ -89,6 +91,7 @@ void World::start(NodeId id) {
   Node& n = node(id);
   SL_ASSERT_MSG(n.state != NodeState::running, fmt::format("{} is already running", n.group.name));
   n.state = NodeState::running;
+  n.exiting = false;
   n.incarnation += 1;
   n.env->incarnation_ = n.incarnation;
   network_->node_started(id, n.incarnation);
@@ -115,6 +118,24 @@ void World::kill(NodeId id) {
   emit("node.kill", {{"node", n.group.name}});
   stop_process(n, true);
   n.state = NodeState::killed;
+}
+
+void World::exit_requested(NodeId id, std::string_view reason) {
+  Node& n = node(id);
+  SL_ASSERT(n.state == NodeState::running);
+  SL_ASSERT(called_from(id));
+  // Nothing of the process may run after it decided to exit: hold its other tasks until the stop
+  // (a resume from the nemesis meanwhile does not release them).
+  n.exiting = true;
+  scheduler_->pause_group(n.group);
+  at(now(), [this, id, incarnation = n.incarnation, why = std::string(reason)] {
+    Node& m = node(id);
+    if (m.state != NodeState::running || m.incarnation != incarnation) return;  // a fault came first
+    emit("node.exit", {{"node", m.group.name}, {"reason", why}});
+    stop_process(m, true);
+    m.state = NodeState::killed;
+    for (const ExitObserver& observer : exit_observers_) observer(id, why);
+  });
 }
 
 void World::power_loss(NodeId id, std::optional<PowerLossMode> mode) {
@@ -148,6 +169,7 @@ void World::pause(NodeId id) {
 
 void World::resume(NodeId id) {
   Node& n = node(id);
+  if (n.exiting) return;
   emit("node.resume", {{"node", n.group.name}});
   scheduler_->resume_group(n.group);
 }

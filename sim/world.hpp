@@ -13,6 +13,10 @@
 //               messages wait, until resume;
 //   wipe_disk   the disk is replaced by an empty one;
 //   clock       per-node wall-clock offset (skew) and drift of the monotonic clock.
+//   exit        the process ends itself (Env::exit: a crash-stop such as Kafka's halt after a
+//               storage failure): no other task of it runs from that instant, and at the next
+//               event it is stopped as a kill stops it; exit observers (on_exit) are told, e.g. a
+//               supervisor that restarts it later.
 // Kill, power loss and restart requested from one of the node's own tasks take effect at the next
 // event, so a task never unwinds itself.
 #pragma once
@@ -91,6 +95,10 @@ class World {
   void wipe_disk(NodeId id);
   void set_clock_offset(NodeId id, Duration offset);
   void set_clock_drift(NodeId id, int64_t ppm);
+  // Called after a node's process exited on its own (Env::exit), once it is stopped, with the reason
+  // it gave; observers may start it again (at once or later).
+  using ExitObserver = std::function<void(NodeId, const std::string& reason)>;
+  void on_exit(ExitObserver observer) { exit_observers_.push_back(std::move(observer)); }
 
   // --- tasks and time -------------------------------------------------------------------------
   // A task owned by no node (test drivers, workload controllers): never killed by faults.
@@ -125,6 +133,7 @@ class World {
   const Node& node(NodeId id) const;
   bool called_from(NodeId id) const;
   void stop_process(Node& n, bool graceful);
+  void exit_requested(NodeId id, std::string_view reason);
 
   WorldOptions options_;
   Seed streams_;
@@ -133,6 +142,7 @@ class World {
   std::unique_ptr<Network> network_;
   Buggify buggify_;
   std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<ExitObserver> exit_observers_;
 };
 
 }  // namespace seedlog::sim

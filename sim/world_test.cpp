@@ -74,6 +74,51 @@ TEST(World, KillFromOwnTaskTakesEffectAfterItSuspends) {
   EXPECT_EQ(w.node_state(self), NodeState::killed);
 }
 
+TEST(World, ExitStopsTheProcessLikeAKillAndTellsItsObservers) {
+  World w(WorldOptions{.seed = 5});
+  std::vector<uint64_t> boots;
+  std::vector<std::string> exits;
+  bool ran_after_exit = false, other_ran_after_exit = false;
+  std::weak_ptr<int> state;
+  NodeId self;
+  self = w.add_node("n1", [&](Env& env) {
+    boots.push_back(env.incarnation());
+    if (env.incarnation() > 1) return;
+    state = env.keep(std::make_shared<int>(1));
+    auto f = env.disk().open("log", {.create = true});
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(f->append(to_bytes("unsynced")).ok());
+    bool exited = false;
+    env.spawn("other", [&env, &exited, &other_ran_after_exit] {
+      while (true) {
+        env.sleep(100_us);
+        if (exited) other_ran_after_exit = true;
+      }
+    });
+    env.sleep(1_ms);
+    exited = true;
+    env.exit("disk failed");
+    ran_after_exit = true;
+  });
+  // The supervisor: restart the node 5 ms after it exits.
+  w.on_exit([&](NodeId id, const std::string& reason) {
+    exits.push_back(reason);
+    EXPECT_EQ(w.node_state(id), NodeState::killed);
+    EXPECT_TRUE(state.expired());  // process state released before observers hear of it
+    w.after(5_ms, [&w, id] { w.start(id); });
+  });
+  w.start(self);
+  (void)w.run_for(3_ms);
+  EXPECT_EQ(w.node_state(self), NodeState::killed);
+  EXPECT_EQ(exits, (std::vector<std::string>{"disk failed"}));
+  EXPECT_FALSE(ran_after_exit);
+  EXPECT_FALSE(other_ran_after_exit);
+  EXPECT_EQ(w.disk(self).file_size("log").value(), 8u);  // the page cache survives, as with a kill
+  (void)w.run_for(10_ms);
+  EXPECT_EQ(boots, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(w.node_state(self), NodeState::running);
+}
+
 TEST(World, KillKeepsThePageCachePowerLossDoesNot) {
   World w(WorldOptions{.seed = 4});
   const NodeId n = w.add_node("n1", [](Env& env) {

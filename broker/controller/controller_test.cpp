@@ -164,6 +164,40 @@ TEST(Controller, AlterPartitionIsCheckedAgainstEpochs) {
 
 // Random faults on every node (never a quorum down at once): the invariants hold throughout, and
 // after the heal every broker is unfenced and every partition has a leader.
+// A disk that fails fsyncs stops its broker (Kafka's log-directory failure handling): the process
+// exits ("broker.halted", then the world's node.exit), the run does not crash, a restart on the
+// still-failing disk halts again, and once the disk is healthy the broker rejoins and is unfenced.
+TEST(Controller, ABrokerWhoseFsyncsFailHaltsAndRejoinsAfterARestart) {
+  Checked t({.nodes = 3, .seed = 7});
+  std::vector<std::string> halted, exited;
+  t.c.world().trace().subscribe([&](const sim::TraceEvent& e) {
+    if (e.kind == "broker.halted") halted.emplace_back(e.node_name);
+    if (e.kind == "node.exit") exited.emplace_back(e.get_str("node"));
+  });
+  t.c.start_all();
+  ASSERT_TRUE(t.c.run_until_stable());
+  sim::Disk& disk = t.c.world().disk(t.c.node(2));
+  sim::DiskOptions failing = disk.options();
+  failing.fsync_error = sim::Ratio::one();
+  disk.set_options(failing);
+  // New metadata records: node 2, a voter, appends them to its Raft log and fsyncs it.
+  (void)t.c.create_topic("orders", 3, 3);
+  ASSERT_TRUE(t.c.run_until([&] { return !t.c.world().is_up(t.c.node(2)); }, 10_s));
+  EXPECT_EQ(t.c.world().node_state(t.c.node(2)), sim::NodeState::killed);  // as a kill: page cache kept
+  ASSERT_FALSE(halted.empty());
+  EXPECT_EQ(halted.front(), "n2");
+  EXPECT_EQ(exited, std::vector<std::string>{"n2"});
+  // Restarted on the same disk, it fails again (at boot or soon after) and halts again.
+  t.c.start(2);
+  ASSERT_TRUE(t.c.run_until([&] { return !t.c.world().is_up(t.c.node(2)); }, 10_s));
+  EXPECT_EQ(exited.size(), 2u);
+  failing.fsync_error = sim::Ratio::zero();
+  disk.set_options(failing);
+  t.c.start(2);
+  EXPECT_TRUE(t.c.run_until_stable()) << "the broker did not rejoin on a healthy disk";
+  EXPECT_EQ(exited.size(), 2u);
+}
+
 TEST(Controller, RandomFaultsKeepTheMetadataInvariants) {
   for (uint64_t seed = 1; seed <= 6; ++seed) {
     Checked t({.nodes = 5, .voters = 3, .seed = seed});

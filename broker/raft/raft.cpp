@@ -201,6 +201,7 @@ void Raft::Impl::halt(const std::string& why) {
   }
   proposals.clear();
   changed.notify();
+  if (config.on_halt) config.on_halt("metadata log: " + why);  // the broker exits: does not return
 }
 
 // ---- shared helpers ---------------------------------------------------------------------------------

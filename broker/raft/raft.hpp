@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,9 @@ struct RaftConfig {
   int32_t snapshot_chunk_bytes = 64 << 10;         // per FetchSnapshot answer
   uint64_t segment_bytes = uint64_t{8} << 20;      // the metadata log's segment.bytes
   sim::Duration retry_backoff = sim::Duration::ms(50);  // after a failed RPC or a refused fetch
+  // What the process does when the quorum member halts (a storage failure, a log it cannot trust):
+  // the broker exits (BrokerNode). Empty: the member stays halted and the process goes on (tests).
+  std::function<void(const std::string& why)> on_halt;
 };
 
 // What the quorum replicates into. All calls come from the Raft's own apply task, in log order.

@@ -57,8 +57,9 @@ proto::ErrorCode produce_error(storage::LogErrc e) {
 
 }  // namespace
 
-Partition::Partition(sim::Env& env, PartitionKey key, const ReplicationConfig& config, BrokerId self, Signal& changed)
-    : env_(env), key_(std::move(key)), config_(config), self_(self), changed_(changed),
+Partition::Partition(sim::Env& env, PartitionKey key, const ReplicationConfig& config, BrokerId self, Signal& changed,
+                     const StorageFailed& storage_failed)
+    : env_(env), key_(std::move(key)), config_(config), self_(self), changed_(changed), storage_failed_(storage_failed),
       dir_(fmt::format("{}/{}", config.data_dir, key_.to_string())), min_insync_(config.min_insync_for(key_.topic)),
       producers_(config.producer_batches_kept), append_lock_(env.scheduler()) {}
 
@@ -71,13 +72,18 @@ Offset Partition::log_start() const { return log_ ? log_->log_start_offset() : O
 storage::Status Partition::open() {
   if (log_) return {};
   auto opened = storage::Log::open(storage::node_context(env_), dir_, config_.log);
-  if (!opened.ok()) return opened.error();
+  if (!opened.ok()) {
+    on_log_error(opened.error(), "open");
+    return opened.error();
+  }
   log_ = std::shared_ptr<storage::Log>(std::move(opened.value()));
   const storage::RecoveryReport& r = log_->recovery();
   env_.emit("replica.open", {{"topic", key_.topic}, {"partition", key_.partition}, {"log_start", r.log_start_offset.value()},
                              {"log_end", r.log_end_offset.value()}, {"hw", r.high_watermark.value()},
                              {"recovery_point", r.recovery_point.value()}, {"truncated", r.truncated}});
-  return rebuild_producer_state();
+  storage::Status rebuilt = rebuild_producer_state();
+  if (!rebuilt.ok()) on_log_error(rebuilt.error(), "rebuild producer state");
+  return rebuilt;
 }
 
 void Partition::close(std::string_view why) {
@@ -89,6 +95,11 @@ void Partition::close(std::string_view why) {
 void Partition::on_log_error(const storage::LogError& error, std::string_view during) {
   env_.emit("replica.log_error", {{"topic", key_.topic}, {"partition", key_.partition}, {"during", during},
                                   {"error", error.to_string()}});
+  // A disk that failed an operation (EIO, a failed fsync) leaves the page cache in a state nobody
+  // knows: Kafka's log-directory failure handler stops the broker rather than serve from it.
+  if (storage_failed_ && (error.code == storage::LogErrc::io_error || error.code == storage::LogErrc::offline)) {
+    storage_failed_(fmt::format("{} of {}: {}", during, key_.to_string(), error.to_string()));  // does not return
+  }
   // An offline log answers nothing until reopened: the metadata task reopens it and re-applies the
   // role (recovery runs again), as Kafka does when a log directory comes back.
   if (log_ && log_->offline()) {
@@ -239,6 +250,9 @@ LeaderAppend Partition::append_as_leader(proto::ByteView records) {
     return out;
   }
   SL_ASSERT(appended->batches.size() == headers->size());
+  // The batches are in the log, but the flush policy's fsync failed: not an error of this append,
+  // an error of the disk under it.
+  if (appended->flush_error) on_log_error(*appended->flush_error, "flush after leader append");
   for (size_t i = 0; i < headers->size(); ++i) {
     producers_.record((*headers)[i], appended->batches[i].base_offset, appended->batches[i].last_offset);
   }
@@ -316,6 +330,7 @@ Partition::Step Partition::append_as_follower(uint64_t generation, proto::ByteVi
       return Step{false, appended.error()};
     }
     SL_ASSERT(headers && headers->size() == appended->batches.size());
+    if (appended->flush_error) on_log_error(*appended->flush_error, "flush after follower append");
     for (size_t i = 0; i < headers->size(); ++i) {
       producers_.record((*headers)[i], appended->batches[i].base_offset, appended->batches[i].last_offset);
     }
@@ -392,6 +407,17 @@ storage::Status Partition::flush() {
     return flushed.error();
   }
   return checkpoint_hw();
+}
+
+storage::Status Partition::maybe_flush() {
+  if (!log_) return {};
+  std::shared_ptr<storage::Log> log = log_;
+  auto flushed = log->maybe_flush();
+  if (!flushed.ok()) {
+    on_log_error(flushed.error(), "flush");
+    return flushed.error();
+  }
+  return {};
 }
 
 // ---- events ---------------------------------------------------------------------------------

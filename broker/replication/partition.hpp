@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,11 +53,15 @@ struct LeaderAppend {
   uint64_t generation = 0; // the role generation the append happened in
 };
 
+// The process's reaction to a failed disk under a replica's log (ReplicaManagerHooks::storage_failed).
+using StorageFailed = std::function<void(const std::string& why)>;
+
 class Partition {
  public:
   // `changed` is notified on every append, HW, ISR and role change (long polls and delayed produces
-  // wait on it).
-  Partition(sim::Env& env, PartitionKey key, const ReplicationConfig& config, BrokerId self, Signal& changed);
+  // wait on it). `storage_failed` (may be empty; outlives the partition) hears of every I/O failure.
+  Partition(sim::Env& env, PartitionKey key, const ReplicationConfig& config, BrokerId self, Signal& changed,
+            const StorageFailed& storage_failed);
   ~Partition();
   Partition(const Partition&) = delete;
   Partition& operator=(const Partition&) = delete;
@@ -127,6 +132,8 @@ class Partition {
   storage::Status rebuild_producer_state();
   // Flushes the log and checkpoints the HW (a test verb: "the OS wrote the page cache back").
   storage::Status flush();
+  // The log's time-based flush policy (flush.ms), from the background flusher.
+  storage::Status maybe_flush();
 
  private:
   void set_role(Role role, const metadata::PartitionInfo& info);
@@ -143,6 +150,7 @@ class Partition {
   const ReplicationConfig& config_;
   BrokerId self_;
   Signal& changed_;
+  const StorageFailed& storage_failed_;
   std::string dir_;
   std::shared_ptr<storage::Log> log_;
   Role role_ = Role::none;

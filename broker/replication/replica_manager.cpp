@@ -135,7 +135,7 @@ void ReplicaManager::reconcile() {
 void ReplicaManager::reconcile_partition(const metadata::PartitionInfo& info) {
   PartitionKey key{info.topic, info.partition};
   auto& slot = partitions_[key];
-  if (!slot) slot = std::make_unique<Partition>(env_, key, config_, self_, changed_);
+  if (!slot) slot = std::make_unique<Partition>(env_, key, config_, self_, changed_, hooks_.storage_failed);
   Partition& p = *slot;
   if (!p.is_open()) {
     storage::Status st = p.open();
@@ -252,10 +252,7 @@ void ReplicaManager::flush_loop() {
   if (!config_.log.flush_ms) return;  // the message-count policy runs on append
   while (true) {
     env_.sleep(config_.flush_check_interval);
-    for (auto& [key, p] : partitions_) {
-      std::shared_ptr<storage::Log> log = p->log();
-      if (log) (void)log->maybe_flush();
-    }
+    for (auto& [key, p] : partitions_) (void)p->maybe_flush();  // a failure halts the broker
   }
 }
 

@@ -52,6 +52,10 @@ struct ReplicaManagerHooks {
   std::function<std::optional<sim::NodeId>()> active_controller;  // where AlterPartition goes
   sim::Port kafka_port = 9092;
   sim::Port controller_port = 9093;
+  // A replica's log failed on the disk (an I/O error, a failed fsync, the log gone offline): the
+  // page cache can no longer be trusted, and the broker exits (BrokerNode). Empty: the replica
+  // closes an offline log and reopens it on the next metadata change (tests of the layer alone).
+  std::function<void(const std::string& why)> storage_failed;
 };
 
 std::string replica_client_id(BrokerId broker, BrokerEpoch epoch);

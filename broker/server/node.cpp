@@ -11,6 +11,7 @@ BrokerNode::BrokerNode(sim::Env& env, NodeConfig config) : env_(env), config_(st
   config_.raft.self = self;
   config_.raft.voters = config_.voters;
   config_.raft.port = config_.lifecycle.controller_port;
+  config_.raft.on_halt = [this](const std::string& why) { halt(why); };
   if (config_.replication.defects.unclean_isr_of_one) config_.controller.unclean_leader_election = true;
   metadata_ = std::make_unique<controller::MetadataStateMachine>(env_);
   raft_ = std::make_unique<raft::Raft>(env_, config_.raft, *metadata_);
@@ -29,7 +30,8 @@ BrokerNode::BrokerNode(sim::Env& env, NodeConfig config) : env_(env), config_(st
             return sim::NodeId{static_cast<uint32_t>(leader->value())};  // broker ids are node ids
           },
           .kafka_port = config_.lifecycle.kafka_port,
-          .controller_port = config_.lifecycle.controller_port},
+          .controller_port = config_.lifecycle.controller_port,
+          .storage_failed = [this](const std::string& why) { halt(why); }},
       config_.replication);
   groups_ = std::make_unique<group::GroupCoordinator>(
       env_, *replicas_, config_.group,
@@ -55,12 +57,22 @@ sim::Status BrokerNode::start() {
   return sim::Status();
 }
 
-void BrokerNode::boot(sim::Env& env, const NodeConfig& config) {
+std::shared_ptr<BrokerNode> BrokerNode::boot(sim::Env& env, const NodeConfig& config) {
   auto node = env.keep(std::make_shared<BrokerNode>(env, config));
   const sim::Status st = node->start();
   // A broker that cannot open its own disk cannot serve; Kafka's process exits, and so does ours
-  // (the scenario's nemesis or restart policy decides what happens next).
-  SL_ASSERT_MSG(st.ok(), fmt::format("broker {} failed to start: {}", env.id(), sim::to_string(st.code())));
+  // (a supervisor, or the scenario's nemesis, decides when it starts again).
+  if (!st.ok()) node->halt(fmt::format("start failed: {}", sim::to_string(st.code())));
+  return node;
+}
+
+// Kafka's LogDirFailureChannel with a single log directory: after a disk failure the broker stops
+// at once (Runtime.halt), because after a failed write or fsync the page cache holds bytes of
+// unknown durability and nothing of this process may go on acting on them. The node dies as a
+// kill leaves it (page cache kept); recovery on the next start decides what the disk holds.
+void BrokerNode::halt(const std::string& why) {
+  env_.emit("broker.halted", {{"reason", why}});
+  env_.exit("broker halted: " + why);
 }
 
 std::optional<proto::Response> BrokerNode::on_controller_listener(const proto::Request& request, const Peer& peer) {

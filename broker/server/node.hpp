@@ -44,8 +44,12 @@ class BrokerNode {
   // Recovers storage, starts Raft, the controller (voters), the lifecycle and both listeners.
   sim::Status start();
 
-  // The boot function for sim::World::add_node: builds a BrokerNode kept for the process's life.
-  static void boot(sim::Env& env, const NodeConfig& config);
+  // The boot function for sim::World::add_node: builds a BrokerNode kept for the process's life and
+  // starts it; a start that fails halts the process (so it returns only a started broker).
+  static std::shared_ptr<BrokerNode> boot(sim::Env& env, const NodeConfig& config);
+  // The process exits now ("broker.halted" with the reason, then sim::Env::exit): what a storage
+  // failure anywhere in the broker leads to. Does not return.
+  [[noreturn]] void halt(const std::string& why);
 
   bool is_voter() const { return controller_ != nullptr; }
   raft::Raft& raft() { return *raft_; }

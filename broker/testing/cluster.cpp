@@ -14,9 +14,7 @@ Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
   config.voters = voters;
   for (int i = 0; i < options_.nodes; ++i) {
     world_->add_node(fmt::format("n{}", i), [this, i, config](sim::Env& env) {
-      auto b = env.keep(std::make_shared<server::BrokerNode>(env, config));
-      brokers_[static_cast<size_t>(i)] = b;
-      SL_ASSERT(b->start().ok());
+      brokers_[static_cast<size_t>(i)] = server::BrokerNode::boot(env, config);
     });
   }
   client_ = world_->add_node("client", [](sim::Env&) {});
