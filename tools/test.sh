@@ -35,8 +35,8 @@ sweep() { build/default/seedlog sweep --scenario "$1" --seeds "$2" -j "$jobs" --
 for scenario in echo-fifo controller-failover cluster-swarm leader-failover; do
   sweep "$scenario" "${SEEDLOG_SWEEP_SEEDS:-1..300}"
 done
-for scenario in swarm produce-consume network-partition power-loss rolling-restart group-churn \
-                coordinator-failover clock-skew; do
+for scenario in swarm produce-consume network-partition power-loss power-loss-torn rolling-restart group-churn \
+                consumer-pause coordinator-failover clock-skew; do
   sweep "$scenario" "${SEEDLOG_STREAM_SWEEP_SEEDS:-1..100}"
 done
 # Open findings, tracked in the issues: ci-standard seeds 86 (no record acknowledged) and 100 (ten
