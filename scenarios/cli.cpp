@@ -463,7 +463,7 @@ int cmd_list(const std::string& what) {
   }
   if (what == "faults") {
     for (auto k : {FaultKind::kill, FaultKind::power_loss, FaultKind::pause, FaultKind::partition, FaultKind::clog,
-                   FaultKind::clock_skew, FaultKind::clock_drift}) {
+                   FaultKind::clock_skew, FaultKind::clock_drift, FaultKind::consumer_pause}) {
       std::printf("%s\n", std::string(to_string(k)).c_str());
     }
     std::printf("(network options: segment loss and corruption, datagram drop/duplicate/reorder/corrupt; disk options: "

@@ -23,9 +23,11 @@
 #include "broker/client/admin.hpp"
 #include "broker/raft/checker.hpp"
 #include "broker/server/node.hpp"
+#include "broker/storage/config.hpp"
 #include "model/online/group_invariants.hpp"
 #include "model/online/metadata_invariants.hpp"
 #include "model/online/replication_invariants.hpp"
+#include "model/online/storage_invariants.hpp"
 #include "scenarios/cluster_scenarios.hpp"
 #include "scenarios/defects.hpp"
 #include "scenarios/scenario.hpp"
@@ -58,14 +60,18 @@ class ClusterScenario final : public ScenarioRun {
     for (int i = 0; i < shape_.controllers; ++i) config.voters.push_back({broker::raft::BrokerId{i}, sim::NodeId{static_cast<uint32_t>(i)}});
     if (streams()) config.replication.min_insync_replicas = shape_.stream.min_insync_replicas;
     config.group.offsets_replication_factor = static_cast<int16_t>(std::min(3, shape_.brokers));
+    if (shape_.segment_bytes > 0) config.replication.log.segment_bytes = shape_.segment_bytes;
     for (int i = 0; i < shape_.brokers; ++i) {
       brokers_.push_back(w.add_node(fmt::format("n{}", i), [config](sim::Env& env) { broker::server::BrokerNode::boot(env, config); }));
     }
     raft_checker_.attach(w.trace());
-    w.trace().subscribe([this](const sim::TraceEvent& e) {
+    // A disk that corrupts fsynced data breaks the recovery point's promise by itself.
+    const bool disk_lies = !shape_.disk.read_corruption.is_zero() || !shape_.disk.misdirected_write.is_zero();
+    w.trace().subscribe([this, disk_lies](const sim::TraceEvent& e) {
       metadata_checker_.observe(e);
       replication_checker_.observe(e);
       group_checker_.observe(e);
+      if (!disk_lies) storage_checker_.observe(e);
     });
     for (sim::NodeId n : brokers_) w.start(n);
     world_ = &w;
@@ -99,8 +105,16 @@ class ClusterScenario final : public ScenarioRun {
     return out;
   }
 
+  std::vector<uint32_t> client_fault_targets() const override {
+    std::vector<uint32_t> out;
+    if (!shape_.faults || !stream_) return out;
+    for (sim::NodeId n : stream_->consumer_nodes()) out.push_back(n.value());
+    return out;
+  }
+
   NemesisProfile nemesis(sim::Rng& swarm) const override {
-    NemesisProfile p = shape_.nemesis ? *shape_.nemesis : swarm_profile(swarm, fault_targets().size());
+    const bool pauses = shape_.swarm_consumer_pauses && !client_fault_targets().empty();
+    NemesisProfile p = shape_.nemesis ? *shape_.nemesis : swarm_profile(swarm, fault_targets().size(), pauses);
     p.max_down = shape_.max_down;  // e.g. a quorum of 3 survives one voter down
     p.max_power_loss_at_once = shape_.max_power_loss_at_once;
     p.max_fault = std::min(p.max_fault, shape_.max_fault);
@@ -133,7 +147,7 @@ class ClusterScenario final : public ScenarioRun {
 
   Judgement judge(sim::World& w, const sim::RunResult&) override {
     if (auto v = first_online_violation(raft_checker_, {&metadata_checker_.violations(), &replication_checker_.violations(),
-                                                         &group_checker_.violations()})) {
+                                                         &group_checker_.violations(), &storage_checker_.violations()})) {
       return *v;
     }
     if (stream_) {
@@ -288,6 +302,7 @@ class ClusterScenario final : public ScenarioRun {
   model::online::MetadataInvariants metadata_checker_;
   model::online::ReplicationInvariants replication_checker_;
   model::online::GroupInvariants group_checker_;
+  model::online::StorageInvariants storage_checker_;
 };
 
 }  // namespace
@@ -305,6 +320,11 @@ void ClusterSpec::validate() const {
   if (script == "rolling-restart" && fault_phase < Duration::s(2) + Duration::s(6) * brokers)
     throw ConfigError(fmt::format("phases.faults_s: a rolling restart of {} brokers needs at least {} s", brokers, 2 + 6 * brokers));
   disk.validate();
+  if (segment_bytes > 0) {
+    storage::LogConfig log;
+    log.segment_bytes = segment_bytes;
+    log.validate();
+  }
   if (nemesis) nemesis->validate();
   if (workload == "produce-consume") {
     stream.validate();
@@ -370,7 +390,7 @@ ClusterSpec streams(int brokers) {
 // A fixed profile with only the named kinds (weights), for scenarios about one kind of fault.
 NemesisProfile only(std::initializer_list<std::pair<FaultKind, uint64_t>> kinds, Duration mean_interval) {
   NemesisProfile p;
-  p.kill = p.power_loss = p.pause = p.partition = p.clog = p.clock_skew = p.clock_drift = 0;
+  p.kill = p.power_loss = p.pause = p.partition = p.clog = p.clock_skew = p.clock_drift = p.consumer_pause = 0;
   for (const auto& [kind, weight] : kinds) {
     switch (kind) {
       case FaultKind::kill: p.kill = weight; break;
@@ -380,6 +400,7 @@ NemesisProfile only(std::initializer_list<std::pair<FaultKind, uint64_t>> kinds,
       case FaultKind::clog: p.clog = weight; break;
       case FaultKind::clock_skew: p.clock_skew = weight; break;
       case FaultKind::clock_drift: p.clock_drift = weight; break;
+      case FaultKind::consumer_pause: p.consumer_pause = weight; break;
       default: break;
     }
   }
@@ -415,6 +436,15 @@ std::vector<ScenarioInfo> stream_scenarios() {
                         "the fault budget no acknowledged acks=all record may be lost",
                         s));
   s = streams(3);
+  s.nemesis = only({{K::power_loss, 2}, {K::kill, 1}}, 3_s);
+  s.disk.power_loss_mode = sim::PowerLossMode::torn;
+  s.segment_bytes = 16 * 1024;
+  out.push_back(cluster("power-loss-torn",
+                        "power-loss with torn writes (a random prefix of the unsynced writes survives, the next one torn at "
+                        "a sector) and 16 KiB segments, so logs roll, flush and move their recovery points all the time: "
+                        "what a recovery point covers must survive whole",
+                        s));
+  s = streams(3);
   s.script = "rolling-restart";
   s.fault_phase = Duration::s(38);
   out.push_back(cluster("rolling-restart",
@@ -431,6 +461,20 @@ std::vector<ScenarioInfo> stream_scenarios() {
   out.push_back(cluster("group-churn",
                         "produce-consume with a group of three cooperative-sticky consumers that leave, die and rejoin "
                         "through the first 25 s; no broker faults: single ownership, no skipped records, 40 s to settle",
+                        s));
+  s = streams(3);
+  s.nemesis = only({{K::consumer_pause, 1}}, 3_s);
+  s.stream.consumers_per_group = 3;
+  s.stream.node_per_consumer = true;
+  s.fault_phase = Duration::s(30);
+  // A zombie that led its group costs a session timeout and a rebalance before its partitions
+  // move, as in group-churn: converge long enough.
+  s.converge = Duration::s(40);
+  out.push_back(cluster("consumer-pause",
+                        "produce-consume with a group of three consumers, each on its own node; the nemesis freezes "
+                        "consumers (a stop-the-world pause of 2-15 s, like a long GC) past their session timeout, so "
+                        "they come back as zombies; group invariants online: accepted commits carry the current "
+                        "generation and come from the owner",
                         s));
   s = streams(3);
   s.nemesis = only({{K::kill, 1}}, 4_s);
@@ -454,9 +498,10 @@ std::vector<ScenarioInfo> stream_scenarios() {
                         "does), with kills and power loss one at a time",
                         s));
   s = streams(5);
+  s.swarm_consumer_pauses = true;
   out.push_back(cluster("swarm",
                         "5 brokers, 3 controllers, produce-consume; the fault mix and rates drawn from the seed, every "
-                        "fault kind, one node down at a time",
+                        "fault kind (consumer pauses too), one broker down at a time",
                         s));
   // The performance scenarios `seedlog bench` runs by default.
   s = streams(3);

@@ -27,6 +27,8 @@ struct ClusterSpec {
   bool faults_on_controllers_only = false;
   // Fault kinds and rates: fixed here, or (nullopt) drawn from the seed, as swarm testing does.
   std::optional<NemesisProfile> nemesis;
+  // With the swarm profile and consumers: consumer-pause is one of the kinds drawn (nemesis.hpp).
+  bool swarm_consumer_pauses = false;
   // The fault budget, applied to either profile.
   size_t max_down = 1;
   size_t max_power_loss_at_once = 1;
@@ -39,6 +41,9 @@ struct ClusterSpec {
   // one at a time, each after the previous one has had time to catch up.
   std::string script;
   sim::DiskOptions disk;          // every broker's disk, with its faults
+  // Every partition log's segment.bytes (0: the broker's default, 1 GiB). Small segments roll
+  // during a run, and each roll flushes and moves the recovery point (docs/storage.md).
+  uint64_t segment_bytes = 0;
   // Phases: faults, then a heal and `converge` time in which the liveness checks must come true.
   sim::Duration fault_phase = sim::Duration::s(40);
   sim::Duration converge = sim::Duration::s(40);

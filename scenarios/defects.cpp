@@ -39,11 +39,11 @@ constexpr std::array kCatalog = {
     DefectInfo{"recovery-point-without-flush", "storage",
                "KAFKA-10101: the recovery point advances past data that was never flushed, so a power loss "
                "leaves torn data below it that recovery no longer checks",
-               "", "", 0},
+               "power-loss-torn", "recovery-point-durable", 20},
     DefectInfo{"commit-from-stale-generation", "group",
-               "the coordinator accepts offset commits from an old generation, so a zombie member moves a "
-               "partition's committed offset (found by the group tests: no bundled scenario freezes a consumer yet)",
-               "", "", 0},
+               "the coordinator accepts offset commits from an old generation, so a zombie member (a consumer "
+               "frozen past its session timeout) moves a partition's committed offset",
+               "consumer-pause", "commit-generation", 20},
     DefectInfo{"assignor-overlap", "group",
                "the group leader's assignor hands one partition to two members of the same generation, "
                "breaking single ownership (two consumers process and commit the same records)",

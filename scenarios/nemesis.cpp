@@ -19,7 +19,7 @@ constexpr std::pair<FaultKind, std::string_view> kNames[] = {
     {FaultKind::kill, "kill"},         {FaultKind::power_loss, "power-loss"}, {FaultKind::start, "start"},
     {FaultKind::pause, "pause"},       {FaultKind::resume, "resume"},         {FaultKind::partition, "partition"},
     {FaultKind::heal, "heal"},         {FaultKind::clog, "clog"},             {FaultKind::clock_skew, "clock-skew"},
-    {FaultKind::clock_drift, "clock-drift"},
+    {FaultKind::clock_drift, "clock-drift"},   {FaultKind::consumer_pause, "consumer-pause"},
 };
 
 struct Active {
@@ -31,8 +31,9 @@ struct Active {
 // Builds the schedule fault by fault, keeping the budget.
 class Generator {
  public:
-  Generator(const NemesisProfile& p, const std::vector<uint32_t>& nodes, Duration phase, sim::Rng& rng)
-      : p_(p), nodes_(nodes), phase_(phase), rng_(rng) {}
+  Generator(const NemesisProfile& p, const std::vector<uint32_t>& nodes, const std::vector<uint32_t>& clients, Duration phase,
+            sim::Rng& rng)
+      : p_(p), nodes_(nodes), clients_(clients), phase_(phase), rng_(rng) {}
 
   FaultSchedule run() {
     Duration t = rng_.exponential(Duration::zero(), p_.mean_interval);
@@ -88,7 +89,9 @@ class Generator {
   }
 
   void add_one(Duration t) {
-    const uint64_t weights[] = {p_.kill, p_.power_loss, p_.pause, p_.partition, p_.clog, p_.clock_skew, p_.clock_drift};
+    // consumer-pause is last: with its weight zero the draw is the one of a profile without it.
+    const uint64_t weights[] = {p_.kill, p_.power_loss, p_.pause,       p_.partition,
+                                p_.clog, p_.clock_skew, p_.clock_drift, clients_.empty() ? 0 : p_.consumer_pause};
     const size_t choice = rng_.weighted(weights);
     const Duration d = length(t);
     switch (choice) {
@@ -152,6 +155,19 @@ class Generator {
         out_.events.push_back(FaultEvent{t + d, k, {n}, {}, {}, 0, id, fmt::format("reset {} n{}", to_string(k), n)});
         return;
       }
+      case 7: {
+        std::vector<uint32_t> awake;  // a client node paused now is not paused again
+        for (uint32_t c : clients_) {
+          if (!busy(t, c)) awake.push_back(c);
+        }
+        if (awake.empty()) return;
+        const uint32_t n = awake[rng_.uniform(awake.size())];
+        const Duration len = std::min(rng_.range(p_.min_consumer_pause, p_.max_consumer_pause), phase_ - t);
+        active_.push_back(Active{t + len, n, FaultKind::consumer_pause});
+        pair(t, len, FaultEvent{t, FaultKind::consumer_pause, {n}, {}, {}, 0, 0, fmt::format("consumer-pause n{}", n)},
+             FaultKind::resume);
+        return;
+      }
       default:
         return;
     }
@@ -159,6 +175,7 @@ class Generator {
 
   const NemesisProfile& p_;
   const std::vector<uint32_t>& nodes_;
+  const std::vector<uint32_t>& clients_;
   Duration phase_;
   sim::Rng& rng_;
   FaultSchedule out_;
@@ -190,11 +207,13 @@ void NemesisProfile::validate() const {
   if (min_fault < Duration::zero() || max_fault < min_fault)
     throw ConfigError("nemesis.max_fault must be at least nemesis.min_fault, and min_fault not negative");
   if (taint_recovery && *taint_recovery < Duration::zero()) throw ConfigError("nemesis.taint_recovery must not be negative");
+  if (min_consumer_pause < Duration::zero() || max_consumer_pause < min_consumer_pause)
+    throw ConfigError("nemesis.max_consumer_pause must be at least nemesis.min_consumer_pause, and min_consumer_pause not negative");
   if (max_skew_ms < 0 || max_drift_ppm < 0 || max_drift_ppm > sim::LocalClock::kMaxDriftPpm)
     throw ConfigError(fmt::format("nemesis.max_drift_ppm must be within 0..{}", sim::LocalClock::kMaxDriftPpm));
 }
 
-NemesisProfile swarm_profile(sim::Rng& rng, size_t nodes) {
+NemesisProfile swarm_profile(sim::Rng& rng, size_t nodes, bool clients) {
   // Each kind is on with probability 1/2 (at least one is), with a weight of 1..4; rates vary 8x.
   NemesisProfile p;
   uint64_t* kinds[] = {&p.kill, &p.power_loss, &p.pause, &p.partition, &p.clog, &p.clock_skew, &p.clock_drift};
@@ -203,15 +222,19 @@ NemesisProfile swarm_profile(sim::Rng& rng, size_t nodes) {
   p.mean_interval = Duration::ms(rng.range(200, 1600));
   p.max_fault = Duration::ms(rng.range(500, 8000));
   p.max_down = nodes > 2 ? (nodes - 1) / 2 : 1;
+  if (clients) p.consumer_pause = rng.chance(sim::Ratio{1, 2}) ? 1 + rng.uniform(2) : 0;
   return p;
 }
 
 FaultSchedule generate_schedule(const NemesisProfile& profile, const std::vector<uint32_t>& nodes, Duration fault_phase,
-                                sim::Rng& rng) {
+                                sim::Rng& rng, const std::vector<uint32_t>& clients) {
   profile.validate();
   SL_ASSERT(!nodes.empty());
-  if (!profile.any()) return FaultSchedule{{FaultEvent{fault_phase, FaultKind::heal, {}, {}, {}, 0, 0, "end of the fault phase"}}, fault_phase};
-  return Generator(profile, nodes, fault_phase, rng).run();
+  const bool only_consumer_pauses = profile.kill + profile.power_loss + profile.pause + profile.partition + profile.clog +
+                                        profile.clock_skew + profile.clock_drift == 0;
+  if (!profile.any() || (only_consumer_pauses && clients.empty()))
+    return FaultSchedule{{FaultEvent{fault_phase, FaultKind::heal, {}, {}, {}, 0, 0, "end of the fault phase"}}, fault_phase};
+  return Generator(profile, nodes, clients, fault_phase, rng).run();
 }
 
 std::vector<std::string> budget_violations(const FaultSchedule& schedule, const NemesisProfile& profile) {
@@ -293,7 +316,10 @@ void apply_schedule(sim::World& world, const FaultSchedule& schedule) {
           case FaultKind::start:
             if (!world.is_up(n)) world.start(n);
             break;
-          case FaultKind::pause: if (world.is_up(n)) world.pause(n); break;
+          case FaultKind::pause:
+          case FaultKind::consumer_pause:
+            if (world.is_up(n) && !world.is_paused(n)) world.pause(n);
+            break;
           case FaultKind::resume: if (world.is_paused(n)) world.resume(n); break;
           case FaultKind::clog: world.network().clog_node(n, world.now() + e.duration); break;
           case FaultKind::clock_skew: world.set_clock_offset(n, Duration::ns(e.value)); break;

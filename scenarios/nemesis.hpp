@@ -49,6 +49,10 @@ enum class FaultKind : uint8_t {
   clog,         // delay everything to and from the nodes until `at + duration`
   clock_skew,   // set the nodes' wall-clock offset to `value` ns
   clock_drift,  // set the nodes' monotonic drift to `value` ppm
+  // Stop-the-world on a consumer's client node (a long GC pause); ends with `resume`. Drawn over
+  // the scenario's client targets, outside the brokers' budget: a frozen consumer outlives its
+  // session and comes back as a zombie that still believes it owns its partitions.
+  consumer_pause,
 };
 std::string_view to_string(FaultKind k);
 std::optional<FaultKind> parse_fault_kind(std::string_view text);
@@ -80,6 +84,12 @@ struct FaultSchedule {
 struct NemesisProfile {
   // Relative weights of fault kinds; zero switches a kind off.
   uint64_t kill = 3, power_loss = 1, pause = 1, partition = 3, clog = 1, clock_skew = 1, clock_drift = 0;
+  // consumer-pause draws its victims from the client targets, not the brokers; a scenario without
+  // client targets never schedules one. Its own length range: to make a zombie, a pause must
+  // outlast the consumer's session timeout (6 s in the produce-consume workload).
+  uint64_t consumer_pause = 0;
+  sim::Duration min_consumer_pause = sim::Duration::s(2);
+  sim::Duration max_consumer_pause = sim::Duration::s(15);
   sim::Duration mean_interval = sim::Duration::ms(800);  // between the starts of faults
   sim::Duration min_fault = sim::Duration::ms(50);
   sim::Duration max_fault = sim::Duration::s(5);
@@ -90,16 +100,19 @@ struct NemesisProfile {
   std::optional<sim::Duration> taint_recovery;
   int64_t max_skew_ms = 5000;
   int64_t max_drift_ppm = 1000;
-  bool any() const { return kill + power_loss + pause + partition + clog + clock_skew + clock_drift > 0; }
+  bool any() const { return kill + power_loss + pause + partition + clog + clock_skew + clock_drift + consumer_pause > 0; }
   void validate() const;
 };
 
 // A swarm profile: which faults are on and how often, drawn from the seed itself (swarm testing).
-NemesisProfile swarm_profile(sim::Rng& rng, size_t nodes);
+// With `clients` (the scenario runs consumers) consumer-pause is one of the kinds; its draw comes
+// last, so the other kinds' draws are those of a profile without clients.
+NemesisProfile swarm_profile(sim::Rng& rng, size_t nodes, bool clients = false);
 
 // Faults over `nodes` from time zero until `fault_phase`, then a heal at fault_phase.
+// consumer-pause faults (when the profile weighs them) freeze nodes of `clients`.
 FaultSchedule generate_schedule(const NemesisProfile& profile, const std::vector<uint32_t>& nodes,
-                                sim::Duration fault_phase, sim::Rng& rng);
+                                sim::Duration fault_phase, sim::Rng& rng, const std::vector<uint32_t>& clients = {});
 
 // Where `schedule` leaves the budget of `profile` (max_down, max_power_loss_at_once and the taint
 // rule), one line each; empty when it keeps it.

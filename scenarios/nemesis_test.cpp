@@ -192,6 +192,75 @@ TEST(Nemesis, ApplyingAScheduleFaultsTheWorld) {
   EXPECT_FALSE(w.network().blocked(b, a));
 }
 
+// consumer-pause freezes client nodes only, one pause per node at a time, each ended by a resume,
+// inside its own length range and outside the brokers' budget.
+TEST(Nemesis, ConsumerPausesFreezeClientNodesAndEndWithAResume) {
+  NemesisProfile p;
+  p.kill = p.power_loss = p.pause = p.partition = p.clog = p.clock_skew = p.clock_drift = 0;
+  p.consumer_pause = 1;
+  p.mean_interval = Duration::s(1);
+  const std::vector<uint32_t> brokers = {0, 1, 2}, clients = {6, 7};
+  sim::Rng rng(8);
+  const FaultSchedule s = generate_schedule(p, brokers, Duration::s(40), rng, clients);
+  std::map<uint32_t, std::pair<Duration, uint32_t>> paused;  // node -> since, pair
+  size_t pauses = 0;
+  for (const FaultEvent& e : s.events) {
+    if (e.kind == FaultKind::heal) continue;
+    ASSERT_EQ(e.nodes.size(), 1u);
+    const uint32_t n = e.nodes[0];
+    EXPECT_TRUE(n == 6 || n == 7) << "a consumer pause hit n" << n;
+    if (e.kind == FaultKind::consumer_pause) {
+      EXPECT_FALSE(paused.count(n)) << "n" << n << " paused twice at once";
+      paused[n] = {e.at, e.pair};
+      ++pauses;
+    } else {
+      ASSERT_EQ(e.kind, FaultKind::resume);
+      ASSERT_TRUE(paused.count(n));
+      EXPECT_EQ(paused[n].second, e.pair);
+      EXPECT_LE(e.at - paused[n].first, p.max_consumer_pause);
+      EXPECT_TRUE(e.at - paused[n].first >= p.min_consumer_pause || e.at == Duration::s(40)) << "cut only by the phase's end";
+      paused.erase(n);
+    }
+  }
+  EXPECT_GT(pauses, 3u);
+  EXPECT_TRUE(paused.empty());
+  EXPECT_TRUE(budget_violations(s, p).empty());
+  std::string why;
+  auto back = FaultSchedule::from_json(s.to_json(), &why);
+  ASSERT_TRUE(back.has_value()) << why;
+  EXPECT_EQ(back->events, s.events);
+  EXPECT_NE(s.describe().find("consumer-pause n"), std::string::npos);
+  // Without client nodes there is nothing to pause: the schedule is the heal alone.
+  sim::Rng again(8);
+  EXPECT_EQ(generate_schedule(p, brokers, Duration::s(40), again).events.size(), 1u);
+}
+
+// A profile without consumer pauses draws the same schedule whether or not clients are given, so
+// adding the kind changed no existing scenario's faults.
+TEST(Nemesis, ClientTargetsChangeNothingWithoutConsumerPauses) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    sim::Rng a(seed), b(seed);
+    const NemesisProfile pa = swarm_profile(a, 3), pb = swarm_profile(b, 3);
+    EXPECT_EQ(generate_schedule(pa, {0, 1, 2}, Duration::s(20), a).events,
+              generate_schedule(pb, {0, 1, 2}, Duration::s(20), b, {5, 6}).events);
+  }
+}
+
+TEST(Nemesis, ApplyingAConsumerPauseFreezesTheNodeUntilTheResume) {
+  sim::World w(sim::WorldOptions{.seed = 1});
+  const sim::NodeId c = w.add_node("c", [](sim::Env&) {});
+  w.start(c);
+  FaultSchedule s;
+  s.events = {FaultEvent{Duration::ms(10), FaultKind::consumer_pause, {0}, {}, {}, 0, 1, "consumer-pause n0"},
+              FaultEvent{Duration::ms(30), FaultKind::resume, {0}, {}, {}, 0, 1, "end of consumer-pause n0"}};
+  apply_schedule(w, s);
+  (void)w.run_for(Duration::ms(15));
+  EXPECT_TRUE(w.is_paused(c));
+  (void)w.run_for(Duration::ms(20));
+  EXPECT_FALSE(w.is_paused(c));
+  EXPECT_EQ(parse_fault_kind("consumer-pause"), FaultKind::consumer_pause);
+}
+
 TEST(Nemesis, ShrinkingKeepsTheFailureAndDropsFaults) {
   const ScenarioInfo* s = find_scenario("echo-fifo-corrupt");
   ASSERT_NE(s, nullptr);

@@ -37,6 +37,10 @@ constexpr std::array kProperties = {
     PropertyInfo{"single-owner", "group", "online", "at most one member of a group owns a partition at any moment"},
     PropertyInfo{"commit-by-owner", "group", "online", "an accepted offset commit came from the partition's current owner"},
     PropertyInfo{"commit-generation", "group", "online", "an accepted offset commit carried the group's current generation"},
+    // Partition logs' durability (model/online/storage_invariants.hpp).
+    PropertyInfo{"recovery-point-durable", "storage", "online",
+                 "what a log's recovery point covers survives a power loss whole: recovery never ends below it and no "
+                 "read finds damaged data below it (unless the disk corrupts data)"},
     // End-of-run checks of leader-failover (scenarios/replication_scenarios.cpp).
     PropertyInfo{"acked-kept", "scenario", "end", "every acknowledged record is in the log once, at its acknowledged offset"},
     PropertyInfo{"no-allowed-loss", "scenario", "end", "no loss happened that the contract would only excuse (none is expected within the budget)"},

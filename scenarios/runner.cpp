@@ -171,7 +171,8 @@ RunReport execute(const ScenarioInfo& info, uint64_t seed, const RunSettings& se
   } else if (!run->fault_targets().empty()) {
     sim::Rng swarm = world.streams().stream("swarm");
     sim::Rng faults = world.streams().stream("faults");
-    report.schedule = generate_schedule(run->nemesis(swarm), run->fault_targets(), run->fault_phase(), faults);
+    report.schedule = generate_schedule(run->nemesis(swarm), run->fault_targets(), run->fault_phase(), faults,
+                                        run->client_fault_targets());
   }
   run->schedule_applied(report.schedule);
   apply_schedule(world, report.schedule);

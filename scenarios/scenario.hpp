@@ -42,6 +42,8 @@ class ScenarioRun {
   // the seed), and until when; the runner generates the schedule and applies it. A scenario
   // without faults returns an empty target list.
   virtual std::vector<uint32_t> fault_targets() const = 0;
+  // Client nodes the consumer-pause fault may freeze (the consumers' nodes); none by default.
+  virtual std::vector<uint32_t> client_fault_targets() const { return {}; }
   virtual NemesisProfile nemesis(sim::Rng& swarm) const = 0;
   // A scripted schedule (a rolling restart), used instead of one generated from nemesis().
   virtual std::optional<FaultSchedule> scripted_schedule() const { return std::nullopt; }

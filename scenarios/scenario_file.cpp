@@ -113,6 +113,9 @@ NemesisProfile read_profile(TableReader& t) {
   p.clog = weight("clog", p.clog);
   p.clock_skew = weight("clock_skew", p.clock_skew);
   p.clock_drift = weight("clock_drift", p.clock_drift);
+  p.consumer_pause = weight("consumer_pause", p.consumer_pause);
+  p.min_consumer_pause = sim::Duration::ms(t.integer("min_consumer_pause_ms", p.min_consumer_pause.count_ms(), 0, 3600000));
+  p.max_consumer_pause = sim::Duration::ms(t.integer("max_consumer_pause_ms", p.max_consumer_pause.count_ms(), 1, 3600000));
   p.mean_interval = sim::Duration::ms(t.integer("mean_interval_ms", p.mean_interval.count_ms(), 1, 3600000));
   p.min_fault = sim::Duration::ms(t.integer("min_fault_ms", p.min_fault.count_ms(), 1, 3600000));
   p.max_fault = sim::Duration::ms(t.integer("max_fault_ms", p.max_fault.count_ms(), 1, 3600000));
@@ -130,7 +133,8 @@ void read_nemesis(const toml::table& root, ClusterSpec& spec) {
   if (profile == "fixed") {
     spec.nemesis = read_profile(t);
   } else {
-    for (auto key : {"kill", "power_loss", "pause", "partition", "clog", "clock_skew", "clock_drift",
+    for (auto key : {"kill", "power_loss", "pause", "partition", "clog", "clock_skew", "clock_drift", "consumer_pause",
+                     "min_consumer_pause_ms", "max_consumer_pause_ms",
                      "mean_interval_ms", "min_fault_ms", "max_fault_ms", "max_skew_ms", "max_drift_ppm"}) {
       if (root.at_path(std::string("nemesis.") + key)) {
         throw FileError{fmt::format("key 'nemesis.{}': only a fixed profile (profile = \"fixed\") takes fault rates", key),
@@ -159,6 +163,7 @@ void read_stream(TableReader& t, StreamSpec& s) {
   const std::string assignor = t.string("assignor", "range", {"range", "roundrobin", "cooperative-sticky"});
   s.assignor = *broker::group::parse_assignor(assignor);
   s.churn = t.boolean("churn", s.churn);
+  s.node_per_consumer = t.boolean("node_per_consumer", s.node_per_consumer);
 }
 
 ClusterSpec read_cluster_spec(const toml::table& root) {

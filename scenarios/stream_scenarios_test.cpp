@@ -121,6 +121,8 @@ TEST(StreamScenarios, BrokersWhoseFsyncsFailHaltAndTheSupervisorRestartsThem) {
 //                           metadata, so its replicas never rejoined the ISR
 //   disk-faults 378         a halt (an unscheduled kill) just before another broker's power loss lost
 //                           an offsets partition's tail: fsync faults now keep the nemesis's budget
+//   consumer-pause 23       a consumer frozen while its SyncGroup answer was on the way woke past
+//                           its session and claimed a partition another member owned
 TEST(StreamScenarios, SeedsThatFoundBugsPass) {
   for (const auto& [name, seed] : std::vector<std::pair<std::string, uint64_t>>{
            {"group-churn", 1}, {"coordinator-failover", 1}, {"swarm", 3},
@@ -129,7 +131,8 @@ TEST(StreamScenarios, SeedsThatFoundBugsPass) {
            // 198: a member that dropped its id on a client-side session timeout blocked the rebalance;
            // 239: a controller whose write timed out while it stayed Raft leader never re-activated.
            {"ci-standard", 86}, {"ci-standard", 100}, {"ci-standard", 198}, {"ci-standard", 239},
-           {"disk-faults", 17}, {"disk-faults", 18}, {"disk-faults", 4}, {"disk-faults", 378}}) {
+           {"disk-faults", 17}, {"disk-faults", 18}, {"disk-faults", 4}, {"disk-faults", 378},
+           {"consumer-pause", 23}}) {
     const RunReport r = run_scenario(*find_scenario(name), seed);
     EXPECT_EQ(r.judgement.verdict, Verdict::pass) << name << " " << seed << ": " << r.judgement.property << ": " << r.judgement.detail;
   }
@@ -185,6 +188,45 @@ TEST(StreamScenarios, BadStreamSpecsAreRefusedNamingTheField) {
   spec = quiet_streams();
   spec.script = "chaos-monkey";
   EXPECT_THROW(spec.validate(), ConfigError);
+}
+
+// Scenario files take the consumer-pause fault like the others: a file written like the bundled
+// consumer-pause scenario runs the same trace.
+TEST(StreamScenarios, AScenarioFileCanPauseConsumers) {
+  std::string why;
+  auto file = parse_scenario_file(R"(
+[cluster]
+brokers = 3
+controllers = 3
+[workload]
+name = "produce-consume"
+consumers_per_group = 3
+node_per_consumer = true
+[nemesis]
+profile = "fixed"
+kill = 0
+power_loss = 0
+pause = 0
+partition = 0
+clog = 0
+clock_skew = 0
+consumer_pause = 1
+mean_interval_ms = 3000
+[phases]
+faults_s = 30
+converge_s = 40
+)",
+                                  "cp.toml", &why);
+  ASSERT_TRUE(file.has_value()) << why;
+  const RunReport a = run_scenario(*file, 1);
+  const RunReport b = run_scenario(*find_scenario("consumer-pause"), 1);
+  EXPECT_EQ(a.trace_hash, b.trace_hash);
+  EXPECT_EQ(a.judgement.verdict, Verdict::pass) << a.judgement.property << ": " << a.judgement.detail;
+  size_t pauses = 0;
+  for (const FaultEvent& e : a.schedule.events) pauses += e.kind == FaultKind::consumer_pause ? 1 : 0;
+  EXPECT_GT(pauses, 0u);
+  EXPECT_FALSE(parse_scenario_file("[nemesis]\nconsumer_pause = 1\n", "s.toml", &why)) << "a swarm profile takes no rates";
+  EXPECT_NE(why.find("nemesis.consumer_pause"), std::string::npos) << why;
 }
 
 TEST(StreamScenarios, ScenarioFilesSetTheWorkloadAndRefuseItsKeysElsewhere) {

@@ -58,6 +58,7 @@ struct StreamWorkload::State {
   std::vector<std::set<int64_t>> consumed;
   // per group and member slot: what the slot's live consumer owns, for the "group stable" check
   std::vector<std::vector<std::optional<std::vector<client::TopicPartition>>>> owned;
+  std::vector<sim::NodeId> consumer_nodes;
 
   model::ProcessId new_process() { return model::ProcessId{next_process++}; }
   std::string key_text(int32_t partition) const { return fmt::format("{}-{}", spec.topic, partition); }
@@ -215,6 +216,11 @@ void group_node(sim::Env& env, State& s, int group) {
   }
 }
 
+void consumer_node(sim::Env& env, State& s, int group, int slot) {
+  while (!s.topic_created) env.sleep(100_ms);
+  consume_loop(env, s, group, slot);
+}
+
 }  // namespace
 
 // ---- StreamWorkload ----
@@ -241,10 +247,20 @@ void StreamWorkload::setup(sim::World& w) {
     nodes.push_back(w.add_node(fmt::format("producer-{}", i), [&s, i](sim::Env& env) { producer_node(env, s, i); }));
   }
   for (int g = 0; g < s.spec.groups; ++g) {
-    nodes.push_back(w.add_node(fmt::format("group-{}", g), [&s, g](sim::Env& env) { group_node(env, s, g); }));
+    if (!s.spec.node_per_consumer) {
+      s.consumer_nodes.push_back(w.add_node(fmt::format("group-{}", g), [&s, g](sim::Env& env) { group_node(env, s, g); }));
+      continue;
+    }
+    for (int c = 0; c < s.spec.consumers_per_group; ++c) {
+      s.consumer_nodes.push_back(
+          w.add_node(fmt::format("g{}-c{}", g, c), [&s, g, c](sim::Env& env) { consumer_node(env, s, g, c); }));
+    }
   }
+  nodes.insert(nodes.end(), s.consumer_nodes.begin(), s.consumer_nodes.end());
   for (sim::NodeId n : nodes) w.start(n);
 }
+
+std::vector<sim::NodeId> StreamWorkload::consumer_nodes() const { return s_->consumer_nodes; }
 
 bool StreamWorkload::topic_created() const { return s_->topic_created; }
 

@@ -51,6 +51,9 @@ struct StreamSpec {
   int consumers_per_group = 2;
   broker::group::AssignorKind assignor = broker::group::AssignorKind::range;
   bool churn = false;  // members leave, die and rejoin during the fault phase
+  // Each consumer on a node of its own (a consumer-pause freezes one member), instead of one node
+  // per group running all its members.
+  bool node_per_consumer = false;
 
   void validate() const;  // throws ConfigError naming the field
 };
@@ -73,6 +76,8 @@ class StreamWorkload {
   // The history so far (a copy: the run may go on).
   model::History history() const;
   bool topic_created() const;
+  // The nodes the consumers run on (one per group, or one per consumer), after setup().
+  std::vector<sim::NodeId> consumer_nodes() const;
 
   struct State;
 

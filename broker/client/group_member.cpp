@@ -170,6 +170,7 @@ void State::rejoin() {
   sreq.generation_id = joined->generation_id;
   sreq.member_id = member_id;
   if (leader) sreq.assignments = lead(joined.value());
+  const sim::Instant sync_sent = env.now();
   auto synced = call<proto::SyncGroupResponse>(node, port, sreq, 3, config.session_timeout + config.request_timeout);
   if (stopped || closing) return;  // close() owns the membership now: apply nothing more
   if (!synced.ok() || coordinator_error(synced->error_code)) {
@@ -184,6 +185,13 @@ void State::rejoin() {
   auto assignment = group::decode_assignment(synced->assignment);
   if (!assignment.ok()) return;  // a leader that sent garbage: rejoin for a new one
   generation = joined->generation_id;
+  // The answer may be old: a member frozen (a long GC pause) while it was on its way finds it on
+  // waking. If a session has passed since the SyncGroup went out, the coordinator has evicted us and
+  // may have given these partitions to others: claiming them now would make two owners.
+  if (env.now() >= sync_sent + config.session_timeout) {
+    lose("session-timeout");
+    return;
+  }
   apply_assignment(assignment->partitions);
 }
 

@@ -75,7 +75,7 @@ using Clock = std::function<sim::Instant()>;
 struct LogContext {
   sim::Disk* disk = nullptr;            // required
   Clock clock;                          // required
-  sim::Env* trace = nullptr;            // optional: emits log.recovered, log.truncated, log.offline
+  sim::Env* trace = nullptr;            // optional: emits log.recovered, log.truncated, log.offline, log.corrupt_read
   sim::Scheduler* scheduler = nullptr;  // optional: lets several tasks share the log (they take turns)
 };
 // The context of a log on a node: its disk, its clock, its trace.
@@ -277,6 +277,7 @@ class Log {
   sim::Instant now() const { return context_.clock(); }
   Status ensure_online() const;
   LogError go_offline(LogError error);
+  void emit_corrupt_read(Offset at, const LogError& error) const;
   void emit_truncated(std::string_view why, Offset from, Offset to, uint64_t bytes);
 
   // appending (log.cpp)

@@ -6,6 +6,7 @@
 
 #include "broker/protocol/record_batch.hpp"
 #include "broker/storage/log.hpp"
+#include "sim/env.hpp"
 
 namespace seedlog::storage {
 namespace {
@@ -81,6 +82,15 @@ Status Log::read_segment(size_t index, Offset from, Offset limit, const ReadOpti
   return Status();
 }
 
+// A read found damaged data: the checkers judge it against the recovery point (below it, the data
+// was fsynced, so only a disk that corrupts data could have damaged it; docs/storage.md).
+void Log::emit_corrupt_read(Offset at, const LogError& error) const {
+  if (context_.trace == nullptr) return;
+  const std::string what = error.to_string();
+  context_.trace->emit("log.corrupt_read",
+                       {{"dir", dir_}, {"offset", at.value()}, {"recovery_point", recovery_point_.value()}, {"error", what}});
+}
+
 Result<ReadResult> Log::read(Offset start, const ReadOptions& options) {
   OpGuard guard(*this);
   if (Status st = ensure_online(); !st.ok()) return st.error();
@@ -99,8 +109,9 @@ Result<ReadResult> Log::read(Offset start, const ReadOptions& options) {
   while (from < limit && index < segments_.size()) {
     if (Status st = read_segment(index, from, limit, options, out); !st.ok()) {
       // Batches already read are intact; the damaged one is reported by the next read from there.
-      if (out.batches.empty()) return st.error();
-      break;
+      if (!out.batches.empty()) break;
+      if (st.code() == LogErrc::corrupt_data) emit_corrupt_read(out.next_offset, st.error());
+      return st.error();
     }
     const Offset segment_end = segments_[index].next_offset();
     const Offset reached = out.batches.empty() ? from : std::max(from, out.next_offset);
