@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sim/hot.hpp"
+#include "sim/task.hpp"
 
 namespace seedlog::sim {
 
@@ -70,12 +71,6 @@ Connection& Connection::operator=(Connection&& o) noexcept {
 }
 
 Connection::~Connection() { close(); }
-
-Status Connection::send(Bytes data) {
-  if (net_ == nullptr) return Errc::invalid_argument;
-  if (net_->conn(slot_, generation_) == nullptr) return Errc::connection_reset;
-  return net_->send_on(slot_, side_, std::move(data), 0);
-}
 
 void Connection::close() {
   if (net_ == nullptr) return;
@@ -359,7 +354,28 @@ void Network::set_latency(NodeId from, NodeId to, LatencyModel model) {
   latency_overrides_[{from.value(), to.value()}] = model;
 }
 
-Status Network::send_on(uint32_t slot, uint8_t side, Bytes&& data, uint8_t flags) {
+// A bounded pool of modest buffers: enough for the segments in flight of a busy workload, without
+// hoarding the memory of a burst of large ones.
+SL_FLATTEN void Network::keep_spare(Bytes&& b) {
+  constexpr size_t kMaxSpares = 1024;
+  constexpr size_t kMaxSpareBytes = 64 * 1024;
+  if (b.capacity() == 0 || b.capacity() > kMaxSpareBytes || spares_.size() >= kMaxSpares) return;
+  spares_.push_back(std::move(b));
+}
+
+// A delivery event's arg: the half's schedule epoch (31 bits), the connection's generation (32
+// bits) and the direction (1 bit). Rescheduling bumps the epoch, so an event superseded by a later
+// one (after an unclog, say) is recognised as stale and ignored.
+SL_FLATTEN void Network::schedule_delivery(Conn& c, uint32_t slot, uint8_t dir, Instant at) {
+  Half& h = c.half[dir];
+  h.scheduled = true;
+  h.epoch = (h.epoch + 1) & 0x7fffffffU;
+  const uint64_t arg = (static_cast<uint64_t>(h.epoch) << 33) |
+                       (static_cast<uint64_t>(c.generation) << 1) | dir;
+  sched_.schedule(std::max(at, sched_.now()), kind_, slot, arg);
+}
+
+SL_FLATTEN Status Network::send_on(uint32_t slot, uint8_t side, Bytes&& data, uint8_t flags) {
   Conn& c = *conns_[slot];
   if (c.ends[side].closed) return Errc::invalid_argument;
   if (c.half[1 - side].reset) return Errc::connection_reset;
@@ -367,7 +383,7 @@ Status Network::send_on(uint32_t slot, uint8_t side, Bytes&& data, uint8_t flags
   return Status();
 }
 
-void Network::push_segment(Conn& c, uint32_t slot, uint8_t dir, Segment&& seg) {
+SL_FLATTEN void Network::push_segment(Conn& c, uint32_t slot, uint8_t dir, Segment&& seg) {
   Half& h = c.half[dir];
   Duration latency = draw_latency(c.ends[dir].node, c.ends[1 - dir].node);
   // A lost segment is retransmitted after the RTO. Losses are decided when the segment is sent,
@@ -379,18 +395,6 @@ void Network::push_segment(Conn& c, uint32_t slot, uint8_t dir, Segment&& seg) {
   h.last_arrival = arrive;
   h.in_flight.push_back(std::move(seg));
   if (!h.scheduled && !h.parked) schedule_delivery(c, slot, dir, arrive);
-}
-
-// A delivery event's arg: the half's schedule epoch (31 bits), the connection's generation (32
-// bits) and the direction (1 bit). Rescheduling bumps the epoch, so an event superseded by a later
-// one (after an unclog, say) is recognised as stale and ignored.
-void Network::schedule_delivery(Conn& c, uint32_t slot, uint8_t dir, Instant at) {
-  Half& h = c.half[dir];
-  h.scheduled = true;
-  h.epoch = (h.epoch + 1) & 0x7fffffffU;
-  const uint64_t arg = (static_cast<uint64_t>(h.epoch) << 33) |
-                       (static_cast<uint64_t>(c.generation) << 1) | dir;
-  sched_.schedule(std::max(at, sched_.now()), kind_, slot, arg);
 }
 
 SL_FLATTEN void Network::deliver(uint32_t slot, uint8_t dir) {
@@ -430,7 +434,8 @@ SL_FLATTEN void Network::deliver(uint32_t slot, uint8_t dir) {
       if (tap_) tap(WireEvent::Kind::data, c, dir, s.data);
       h.inbound.push_back(std::move(s.data));
     }
-    sched_.wake(h.reader);  // last: the reader may run right now and change this connection
+    // Last: the reader runs as soon as this returns, and may change this connection.
+    sched_.wake_last(h.reader);
     return;
   }
   if (!h.in_flight.empty()) schedule_delivery(c, slot, dir, h.in_flight.front().arrive_at);
@@ -514,6 +519,7 @@ void Network::close_end(uint32_t slot, uint8_t side, bool abortive) {
   }
   c.ends[side].closed = true;
   c.half[1 - side].inbound.clear();
+  keep_spare(std::move(c.half[1 - side].held));
   // A task of this node blocked in recv on this end (closed by another task) must not wait on:
   // wake it to see the closed end. Taken before maybe_free, which clears the halves.
   const WaitRef local_reader = c.half[1 - side].reader;
@@ -521,7 +527,8 @@ void Network::close_end(uint32_t slot, uint8_t side, bool abortive) {
   sched_.wake(local_reader);
 }
 
-SL_FLATTEN Result<Bytes> Network::recv_on(uint32_t slot, uint32_t generation, uint8_t side, Duration timeout) {
+SL_FLATTEN Errc Network::await_inbound(uint32_t slot, uint32_t generation, uint8_t side, Duration timeout,
+                                       Half** readable) {
   Instant deadline = Instant::never();
   bool waited = false;  // the deadline is computed at the first wait: most reads never wait
   while (true) {
@@ -530,9 +537,8 @@ SL_FLATTEN Result<Bytes> Network::recv_on(uint32_t slot, uint32_t generation, ui
     if (c->ends[side].closed) return Errc::invalid_argument;
     Half& h = c->half[1 - side];
     if (!h.inbound.empty()) {
-      Bytes b = std::move(h.inbound.front());
-      h.inbound.pop_front();
-      return b;
+      *readable = &h;
+      return Errc::ok;
     }
     if (h.reset) return Errc::connection_reset;
     if (h.eof) return Errc::closed;
@@ -542,14 +548,52 @@ SL_FLATTEN Result<Bytes> Network::recv_on(uint32_t slot, uint32_t generation, ui
     }
     if (sched_.now() >= deadline) return Errc::timeout;
     h.reader = sched_.prepare_wait();
-    sched_.wait(deadline);
+    sched_.wait_here(deadline);
   }
 }
 
-// Defined after recv_on, which it absorbs (see sim/hot.hpp).
+SL_FLATTEN Result<Bytes> Network::recv_on(uint32_t slot, uint32_t generation, uint8_t side, Duration timeout) {
+  Half* h = nullptr;
+  if (const Errc e = await_inbound(slot, generation, side, timeout, &h); e != Errc::ok) return e;
+  keep_spare(std::move(h->held));  // the last view is over
+  Bytes b = std::move(h->inbound.front());
+  h->inbound.pop_front();
+  return b;
+}
+
+SL_FLATTEN Result<ByteView> Network::recv_view_on(uint32_t slot, uint32_t generation, uint8_t side,
+                                                  Duration timeout) {
+  Half* h = nullptr;
+  if (const Errc e = await_inbound(slot, generation, side, timeout, &h); e != Errc::ok) return e;
+  keep_spare(std::move(h->held));
+  h->held = std::move(h->inbound.front());
+  h->inbound.pop_front();
+  return ByteView(h->held);
+}
+
+// Defined after the functions they absorb (see sim/hot.hpp).
+Status Connection::send(Bytes data) {
+  if (net_ == nullptr) return Errc::invalid_argument;
+  if (net_->conn(slot_, generation_) == nullptr) return Errc::connection_reset;
+  return net_->send_on(slot_, side_, std::move(data), 0);
+}
+
 Result<Bytes> Connection::recv(Duration timeout) {
   if (net_ == nullptr) return Errc::invalid_argument;
   return net_->recv_on(slot_, generation_, side_, timeout);
+}
+
+Result<ByteView> Connection::recv_view(Duration timeout) {
+  if (net_ == nullptr) return Errc::invalid_argument;
+  return net_->recv_view_on(slot_, generation_, side_, timeout);
+}
+
+Bytes Connection::buffer() const {
+  if (net_ == nullptr || net_->spares_.empty()) return Bytes();
+  Bytes b = std::move(net_->spares_.back());
+  net_->spares_.pop_back();
+  b.clear();
+  return b;
 }
 
 Result<Listener> Network::listen(NodeId node, Port port) {

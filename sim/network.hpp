@@ -101,6 +101,13 @@ class Connection {
   // The next segment in order. Errors: timeout, closed (the peer closed and everything it sent has
   // been read), connection_reset. `timeout` is in the calling node's time.
   Result<Bytes> recv(Duration timeout = Duration::max());
+  // Like recv, but the segment stays in a buffer this end keeps: the view is valid until the next
+  // recv_view, recv or close on this end, after which the buffer goes to the network's spares
+  // (see buffer()). For readers that parse a message and drop it: no allocation per message.
+  Result<ByteView> recv_view(Duration timeout = Duration::max());
+  // An empty buffer to fill and send: a spare from segments read with recv_view (it keeps its
+  // capacity, so filling it usually allocates nothing), or a new one.
+  Bytes buffer() const;
   // Graceful close: a FIN follows whatever was sent.
   void close();
   // Abortive close: the peer sees a reset at once.
@@ -236,6 +243,7 @@ class Network final : public EventHandler {
     bool eof = false;    // a FIN was delivered
     bool reset = false;  // a reset reached the receiver
     WaitRef reader;
+    Bytes held;  // the segment behind the view the receiver's last recv_view returned
   };
   struct End {
     NodeId node;
@@ -280,6 +288,10 @@ class Network final : public EventHandler {
   void reset_conn(uint32_t slot, std::string_view why);
   void close_end(uint32_t slot, uint8_t side, bool abortive);
   Result<Bytes> recv_on(uint32_t slot, uint32_t generation, uint8_t side, Duration timeout);
+  Result<ByteView> recv_view_on(uint32_t slot, uint32_t generation, uint8_t side, Duration timeout);
+  // Waits until the end has a segment to read (and sets *readable to its half) or an error.
+  Errc await_inbound(uint32_t slot, uint32_t generation, uint8_t side, Duration timeout, Half** readable);
+  void keep_spare(Bytes&& b);
   Duration draw_latency(NodeId from, NodeId to);
   Instant clogged_until(NodeId from, NodeId to) const;
   bool node_up(NodeId id) const;
@@ -306,6 +318,7 @@ class Network final : public EventHandler {
   uint64_t delivered_ = 0;
   size_t open_conns_ = 0;
   std::function<void(const WireEvent&)> tap_;
+  std::vector<Bytes> spares_;  // buffers read through recv_view, for buffer() to hand out again
 };
 
 // Partition shapes over a set of nodes (Jepsen's vocabulary). Each returns directed blocked pairs.

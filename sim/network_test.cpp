@@ -192,6 +192,54 @@ TEST(Network, ConnectAcceptSendRecvRoundTrip) {
   EXPECT_EQ(world.network().open_connections(), 0u);
 }
 
+// recv_view: each segment once, in order; a view stays intact while later segments arrive, until
+// the next read; the buffers read go to the spares that buffer() hands out for sending.
+TEST(Network, RecvViewReadsInOrderAndRecyclesItsBuffersForSending) {
+  World world(WorldOptions{.seed = 1, .network = constant_latency(1_ms)});
+  const NodeId server{0};
+  std::vector<std::string> got;
+  std::string first_after_more_arrived;
+  size_t spare_capacity = 0;
+  size_t spare_size = 1;
+  Errc end = Errc::ok;
+  world.add_node("server", [&](Env& env) {
+    Connection c = accept_one(env);
+    Result<ByteView> first = c.recv_view();
+    ASSERT_TRUE(first.ok());
+    got.emplace_back(as_string(first.value()));
+    env.sleep(10_ms);  // "two" and "three" arrive meanwhile
+    first_after_more_arrived = std::string(as_string(first.value()));
+    while (true) {
+      Result<ByteView> r = c.recv_view();
+      if (!r.ok()) {
+        end = r.error();
+        break;
+      }
+      got.emplace_back(as_string(r.value()));
+    }
+    Bytes spare = c.buffer();  // a buffer of a segment read above
+    spare_capacity = spare.capacity();
+    spare_size = spare.size();
+  });
+  world.add_node("client", [&](Env& env) {
+    Connection c = connect_to(env, server);
+    for (const char* m : {"one", "two", "three"}) {
+      Bytes b = c.buffer();
+      b.assign(m, m + std::string_view(m).size());
+      EXPECT_TRUE(c.send(std::move(b)).ok());
+    }
+    c.close();
+  });
+  world.start(server);
+  world.start(NodeId{1});
+  expect_clean(world, world.run_for(10_s));
+  EXPECT_EQ(got, (std::vector<std::string>{"one", "two", "three"}));
+  EXPECT_EQ(first_after_more_arrived, "one");
+  EXPECT_EQ(end, Errc::closed);
+  EXPECT_GT(spare_capacity, 0u);
+  EXPECT_EQ(spare_size, 0u);
+}
+
 TEST(Network, ConnectWithNobodyListeningIsRefused) {
   World world(WorldOptions{.seed = 1, .network = constant_latency(1_ms)});
   std::string got;

@@ -2,40 +2,19 @@
 
 #include <algorithm>
 #include <exception>
+#include <utility>
 
 #include <boost/context/fiber.hpp>
 
 #include "sim/assert.hpp"
 #include "sim/hot.hpp"
 #include "sim/stack_pool.hpp"
+#include "sim/task.hpp"
 #include "sim/trace.hpp"
 
 namespace seedlog::sim {
 
 namespace ctx = boost::context;
-
-namespace {
-enum TaskState : uint8_t { kReady, kRunning, kWaiting, kFinished };
-// Bit 0 of a task event's arg: the event is a deadline, not a resume.
-constexpr uint64_t kDeadlineBit = 1;
-}  // namespace
-
-struct Task {
-  TaskId id;
-  std::string name;
-  TaskGroup* group = nullptr;
-  uint32_t slot = 0;
-  ctx::fiber fiber;   // the task's suspended continuation; empty while it runs
-  ctx::fiber caller;  // while it runs: the scheduler's continuation to switch back to
-  std::function<void()> body;
-  uint64_t token = 0;
-  uint8_t state = kReady;
-  WakeReason reason = WakeReason::notified;
-  bool notified_while_running = false;  // a wake for the current token before it suspended
-  bool kill_requested = false;          // destroy at its next suspension (it killed its own group)
-  bool deadline_pending = false;        // a deadline event for the current token is in the heap
-  bool unwinding = false;
-};
 
 std::string EventHandler::describe_event(uint32_t index, uint64_t arg) const {
   return fmt::format("event index={} arg={}", index, arg);
@@ -58,6 +37,7 @@ Scheduler::Scheduler(Rng tie_breaks, Trace& trace, size_t stack_bytes)
   task_kind_ = register_handler(this);
   callback_kind_ = register_handler(this);
   heap_.reserve(1024);
+  run_.reserve(1024);
 }
 
 Scheduler::~Scheduler() {
@@ -134,6 +114,61 @@ void Scheduler::heap_sift_down(size_t i) {
   heap_[i] = moving;
 }
 
+// An event at or after the run's last one is appended; one before the run's first goes in front
+// when there is room; one a little before the end is inserted after the events it does not
+// precede (so equal keys keep the order they were scheduled in); the rest go to the heap.
+SL_FLATTEN void Scheduler::queue_push(const Event& e) {
+  const size_t n = run_.size();
+  if (run_head_ == n) {
+    run_.clear();
+    run_head_ = 0;
+    run_.push_back(e);
+    return;
+  }
+  if (!earlier(e, run_[n - 1])) {
+    run_.push_back(e);
+    return;
+  }
+  if (run_head_ > 0 && earlier(e, run_[run_head_])) {
+    run_[--run_head_] = e;
+    return;
+  }
+  const size_t floor = n - run_head_ > kRunScan ? n - kRunScan : run_head_;
+  if (floor > run_head_ && earlier(e, run_[floor])) {
+    heap_push(e);
+    return;
+  }
+  // Insertion in one pass: shift the later events up by one until e's place is found.
+  run_.push_back(run_[n - 1]);
+  Event* r = run_.data();
+  size_t p = n - 1;  // e is earlier than r[p], which has already moved up
+  while (p > floor && earlier(e, r[p - 1])) {
+    r[p] = r[p - 1];
+    --p;
+  }
+  r[p] = e;
+}
+
+// The earlier of the two fronts; the run's on equal keys.
+SL_FLATTEN Scheduler::Event Scheduler::queue_pop() {
+  if (run_head_ < run_.size() && (heap_.empty() || !earlier(heap_.front(), run_[run_head_]))) {
+    const Event e = run_[run_head_++];
+    if (run_head_ >= 4096 && 2 * run_head_ >= run_.size()) {
+      // Drop the popped prefix now and then: amortised O(1), and the run's memory stays bounded.
+      run_.erase(run_.begin(), run_.begin() + static_cast<ptrdiff_t>(run_head_));
+      run_head_ = 0;
+    }
+    return e;
+  }
+  return heap_pop();
+}
+
+uint64_t Scheduler::queue_front_key() const {
+  if (run_head_ == run_.size()) return heap_.front().key;
+  if (heap_.empty()) return run_[run_head_].key;
+  return std::min(run_[run_head_].key, heap_.front().key);
+}
+
 uint8_t Scheduler::register_handler(EventHandler* handler) {
   SL_ASSERT(handler != nullptr);
   SL_ASSERT(handlers_.size() < 255);
@@ -148,7 +183,7 @@ void Scheduler::schedule(Instant at, uint8_t kind, uint32_t index, uint64_t arg)
   // deadline that far away is "never".
   if (at.ns() >= (int64_t{1} << (64 - kTieBits))) return;
   const uint64_t key = (static_cast<uint64_t>(at.ns()) << kTieBits) | (next_tie() >> (64 - kTieBits));
-  heap_push(Event{key, arg, index, kind});
+  queue_push(Event{key, arg, index, kind});
 }
 
 TimerId Scheduler::call_at(Instant at, std::function<void()> fn) {
@@ -257,13 +292,6 @@ TaskId Scheduler::spawn(TaskGroup* group, std::string name, std::function<void()
   return t->id;
 }
 
-SL_FLATTEN void Scheduler::suspend(Task* t, uint8_t state) {
-  SL_ASSERT(current_ == t);
-  t->state = state;
-  t->caller = std::move(t->caller).resume();
-  // Resumed by the scheduler: resume() set current_ and the state.
-}
-
 SL_FLATTEN void Scheduler::resume(Task* t) {
   if (t->group->paused) {
     t->state = kReady;
@@ -291,26 +319,7 @@ WaitRef Scheduler::prepare_wait() {
   return WaitRef{t->slot, t->token};
 }
 
-WakeReason Scheduler::wait(Instant deadline) {
-  Task* t = current_;
-  SL_ASSERT_MSG(t != nullptr, "waiting outside a task");
-  if (t->unwinding) {
-    // A destructor blocked while its task was being killed: a programmer error, but throwing
-    // here would terminate the process, so record it and let the unwinding finish.
-    record_crash(fmt::format("task '{}' blocked while being killed", t->name));
-    return WakeReason::timeout;
-  }
-  if (t->notified_while_running) {
-    t->notified_while_running = false;
-    return WakeReason::notified;
-  }
-  if (deadline != Instant::never()) {
-    schedule(std::max(deadline, now_), task_kind_, t->slot, (t->token << 1) | kDeadlineBit);
-    t->deadline_pending = true;
-  }
-  suspend(t, kWaiting);
-  return t->reason;
-}
+WakeReason Scheduler::wait(Instant deadline) { return wait_here(deadline); }
 
 void Scheduler::sleep_until(Instant when) {
   prepare_wait();
@@ -355,6 +364,22 @@ void Scheduler::wake(const WaitRef& ref) {
     t->state = kReady;
     schedule(now_, task_kind_, t->slot, t->token << 1);
   }
+}
+
+void Scheduler::wake_last(const WaitRef& ref) {
+  Task* t = task_at(ref.slot);
+  if (t == nullptr || t->token != ref.token || t->state != kWaiting || current_ != nullptr ||
+      t->group->paused) {
+    return wake(ref);  // not the case it is for: the ordinary path, with the same outcome
+  }
+  SL_ASSERT_MSG(resume_after_dispatch_ == nullptr, "wake_last twice in one event");
+  t->reason = WakeReason::notified;
+  t->token = next_token_++;  // a pending deadline for the old token is now stale
+  if (t->deadline_pending) {
+    t->deadline_pending = false;
+    note_superseded();
+  }
+  resume_after_dispatch_ = t;  // run() resumes it as soon as the handler has returned
 }
 
 void Scheduler::on_event(uint32_t index, uint64_t arg) {
@@ -479,12 +504,15 @@ SL_FLATTEN bool Scheduler::stale(const Event& e) const {
 void Scheduler::note_superseded() {
   // Rebuild the heap once stale events make up most of it, so a workload that times out of waits
   // at a high rate keeps the heap (and each push and pop) small. Amortised O(1) per event.
-  if (++superseded_ > 4096 && superseded_ > heap_.size() / 2) compact();
+  if (++superseded_ > 4096 && superseded_ > pending_events() / 2) compact();
 }
 
 void Scheduler::compact() {
-  heap_.erase(std::remove_if(heap_.begin(), heap_.end(), [this](const Event& e) { return stale(e); }),
-              heap_.end());
+  auto is_stale = [this](const Event& e) { return stale(e); };
+  run_.erase(run_.begin(), run_.begin() + static_cast<ptrdiff_t>(run_head_));
+  run_head_ = 0;
+  run_.erase(std::remove_if(run_.begin(), run_.end(), is_stale), run_.end());  // stays sorted
+  heap_.erase(std::remove_if(heap_.begin(), heap_.end(), is_stale), heap_.end());
   for (size_t i = heap_.size() / kArity + 1; i-- > 0;) heap_sift_down(i);
   superseded_ = 0;
 }
@@ -497,14 +525,14 @@ RunResult Scheduler::run(const RunLimits& limits) {
   }
   StopReason reason = StopReason::idle;
   while (!stop_) {
-    if (heap_.empty()) {
+    if (queue_empty()) {
       // Nothing can happen any more; a bounded run still ends at its bound, so that what the
       // caller schedules next is relative to the time it asked for.
       if (limits.until != Instant::never()) now_ = std::max(now_, limits.until);
       reason = StopReason::idle;
       break;
     }
-    if (heap_.front().at() > limits.until.ns()) {
+    if (static_cast<int64_t>(queue_front_key() >> kTieBits) > limits.until.ns()) {
       now_ = std::max(now_, limits.until);
       reason = StopReason::time_limit;
       break;
@@ -513,7 +541,7 @@ RunResult Scheduler::run(const RunLimits& limits) {
       reason = StopReason::event_limit;
       break;
     }
-    const Event e = heap_pop();
+    const Event e = queue_pop();
     if (stale(e)) continue;  // never dispatched: it does not move the clock or enter the hash
     now_ = Instant::from_ns(e.at());
     ++dispatched_;
@@ -521,6 +549,7 @@ RunResult Scheduler::run(const RunLimits& limits) {
     if (trace_.describing()) trace_.describe_dispatch(fmt::format("{:>14} {}", now_, describe(e)));
     try {
       dispatch(e);
+      if (resume_after_dispatch_ != nullptr) resume(std::exchange(resume_after_dispatch_, nullptr));
     } catch (const AssertionFailure& f) {
       record_crash(f.message);
     } catch (const std::exception& ex) {

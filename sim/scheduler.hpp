@@ -1,10 +1,11 @@
 // The discrete-event scheduler and its fibers.
 //
 // Time jumps from one event to the next; nothing happens between events. An event is a small POD
-// (time, tie-break, kind, index, arg) in a binary heap, dispatched to the handler registered for its
-// kind: task wake-ups, timer callbacks, network deliveries. Events at the same instant are ordered
-// by a 64-bit tie-break drawn from the scheduler's own random stream when the event is scheduled,
-// so a seed explores one interleaving of simultaneous events and replays it exactly.
+// (time, tie-break, kind, index, arg) in the event queue (a sorted run plus a binary heap),
+// dispatched to the handler registered for its kind: task wake-ups, timer callbacks, network
+// deliveries. Events at the same instant are ordered by a tie-break drawn from the scheduler's own
+// random stream when the event is scheduled, so a seed explores one interleaving of simultaneous
+// events and replays it exactly.
 //
 // Tasks are stackful fibers (Boost.Context) that run blocking-style code. A task suspends only
 // itself (wait, sleep, yield); only the scheduler resumes tasks. A wake-up names the task by slot,
@@ -97,6 +98,8 @@ struct TimerId {
 };
 
 class Scheduler final : public EventHandler {
+  friend class Network;  // for wait_here
+
  public:
   Scheduler(Rng tie_breaks, Trace& trace, size_t stack_bytes);
   ~Scheduler();
@@ -129,6 +132,11 @@ class Scheduler final : public EventHandler {
   bool is_waiting(const WaitRef& ref) const;
   // Wakes the task if `ref` still names its current suspension; otherwise does nothing.
   void wake(const WaitRef& ref);
+  // The same, for an event handler that returns right after it (nothing may follow it, not even a
+  // second wake_last): the task still runs before anything else happens, but from the event loop
+  // once the handler has returned, so the switches into and out of it skip the handler's frames
+  // (each return across a switch is mispredicted; see sim/hot.hpp). For the network's deliveries.
+  void wake_last(const WaitRef& ref);
   void sleep_until(Instant t);
   // The global instant when `local_span` of the current task's node time has passed.
   Instant deadline_after(Duration local_span) const;
@@ -142,7 +150,7 @@ class Scheduler final : public EventHandler {
   void pause_group(TaskGroup& group);
   void resume_group(TaskGroup& group);
   size_t live_tasks() const { return live_tasks_; }
-  size_t pending_events() const { return heap_.size(); }
+  size_t pending_events() const { return (run_.size() - run_head_) + heap_.size(); }
 
   // --- running --------------------------------------------------------------------------------
   RunResult run(const RunLimits& limits);
@@ -156,8 +164,9 @@ class Scheduler final : public EventHandler {
  private:
   // 24 bytes. Ordered by one 64-bit key: the time in ns in the high 52 bits (runs up to 52 days
   // of simulated time) and 12 random tie-break bits below. Equal keys (two simultaneous events
-  // drawing the same 12 bits) are ordered by the heap's own deterministic operations, so the order
-  // still replays exactly, on every compiler: the heap is ours, not the standard library's.
+  // drawing the same 12 bits) are ordered by the queue's own deterministic operations (see
+  // queue_push), so the order still replays exactly, on every compiler: the queue is ours, not the
+  // standard library's.
   struct Event {
     uint64_t key;
     uint64_t arg;
@@ -167,10 +176,22 @@ class Scheduler final : public EventHandler {
   };
   static constexpr int kTieBits = 12;
   static constexpr size_t kArity = 2;
+  // How far from its end an event may be inserted into the sorted run before it goes to the heap.
+  static constexpr size_t kRunScan = 32;
   static bool earlier(const Event& a, const Event& b) { return a.key < b.key; }
-  // A d-ary min-heap on heap_ (kArity children per node); every event is pushed and popped through
-  // these. Binary measured fastest here: 4-ary was 25% slower on 1000 pending timers
-  // (bench_sim TimerHeavy) and no faster on small heaps.
+  // The pending events live in two ordered structures, and the next event is the earlier of their
+  // fronts (the run's on equal keys):
+  //  - run_: a sorted array (from run_head_ on) for events that land at or near its end. Most
+  //    events do: a delivery after a constant link latency, a sleep of the same length, a wake-up
+  //    at the current instant (which goes in front). Push and pop are O(1) there, with a short
+  //    scan back among same-time events for the tie-break order.
+  //  - heap_: a binary min-heap for the rest (timers far in the future, random latencies).
+  //    Binary measured fastest: 4-ary was 25% slower on 1000 pending timers (bench_sim
+  //    TimerHeavy) and no faster on small heaps.
+  void queue_push(const Event& e);
+  Event queue_pop();
+  bool queue_empty() const { return run_head_ == run_.size() && heap_.empty(); }
+  uint64_t queue_front_key() const;
   void heap_push(const Event& e);
   Event heap_pop();
   void heap_sift_down(size_t i);
@@ -189,6 +210,8 @@ class Scheduler final : public EventHandler {
     return tie_state_ ^ (tie_state_ >> 29);
   }
   void resume(Task* t);
+  // wait(), defined in sim/task.hpp for the callers that absorb it (the network's recv).
+  WakeReason wait_here(Instant deadline);
   void suspend(Task* t, uint8_t state);
   void finish(Task* t);
   void destroy(Task* t);
@@ -204,6 +227,8 @@ class Scheduler final : public EventHandler {
   uint64_t tie_state_;
   Trace& trace_;
   std::unique_ptr<StackPool> stacks_;
+  std::vector<Event> run_;  // sorted by key from run_head_ on; run_[0, run_head_) are popped
+  size_t run_head_ = 0;
   std::vector<Event> heap_;
   std::vector<EventHandler*> handlers_;
   uint8_t task_kind_ = 0;
@@ -221,6 +246,7 @@ class Scheduler final : public EventHandler {
   std::vector<uint32_t> free_callback_slots_;
   TaskGroup system_group_;
   Task* current_ = nullptr;
+  Task* resume_after_dispatch_ = nullptr;  // set by wake_last
 
   bool stop_ = false;
   StopReason stop_reason_ = StopReason::idle;
