@@ -11,6 +11,7 @@
 #include "broker/client/consumer.hpp"
 #include "broker/client/producer.hpp"
 #include "model/checker.hpp"
+#include "sim/assert.hpp"
 #include "sim/world.hpp"
 
 namespace seedlog::scenarios {
@@ -52,10 +53,34 @@ struct StreamWorkload::State {
   int64_t next_value = 1;
   int64_t next_process = 0;
   size_t sends_in_flight = 0;
-  // value -> partition and offset, for acknowledged sends
-  std::map<int64_t, std::pair<int32_t, int64_t>> acked;
-  // per group: the values its members polled
-  std::vector<std::set<int64_t>> consumed;
+  // Values are 1, 2, 3... (next_value), so the per-value bookkeeping is dense: vectors indexed by
+  // value rather than maps, which cost an allocation and a tree walk per record.
+  struct Acked {
+    int32_t partition = -1;  // -1: not acknowledged
+    int64_t offset = -1;
+  };
+  std::vector<Acked> acked;  // by value: where an acknowledged send landed
+  size_t acked_count = 0;
+  // per group: which values its members polled (values outside 1..next_value-1 were never sent,
+  // so they cannot make a send count as read and are not kept)
+  std::vector<std::vector<bool>> consumed;
+
+  void ack(int64_t value, int32_t partition, int64_t offset) {
+    SL_ASSERT(value > 0 && value < next_value);
+    if (acked.size() <= static_cast<size_t>(value)) acked.resize(static_cast<size_t>(next_value));
+    if (acked[static_cast<size_t>(value)].partition < 0) ++acked_count;
+    acked[static_cast<size_t>(value)] = Acked{partition, offset};
+  }
+  void consume(size_t group, int64_t value) {
+    if (value <= 0 || value >= next_value) return;
+    std::vector<bool>& seen = consumed[group];
+    if (seen.size() <= static_cast<size_t>(value)) seen.resize(static_cast<size_t>(next_value));
+    seen[static_cast<size_t>(value)] = true;
+  }
+  bool consumed_by(size_t group, int64_t value) const {
+    const std::vector<bool>& seen = consumed[group];
+    return value > 0 && static_cast<size_t>(value) < seen.size() && seen[static_cast<size_t>(value)];
+  }
   // per group and member slot: what the slot's live consumer owns, for the "group stable" check
   std::vector<std::vector<std::optional<std::vector<client::TopicPartition>>>> owned;
   std::vector<sim::NodeId> consumer_nodes;
@@ -117,7 +142,7 @@ void send_loop(sim::Env& env, State& s, client::Producer& producer, Duration per
     if (result->outcome == Outcome::ok && s.spec.acks != 0) {
       const model::Offset offset{result->offset.value()};
       s.recorder.ack_sends(inv, env.now(), std::span(&offset, 1));
-      s.acked[value] = {partition, result->offset.value()};
+      s.ack(value, partition, result->offset.value());
     } else {
       model::OpData done;
       done.type = result->outcome == Outcome::failed ? model::OpType::fail : model::OpType::info;
@@ -198,7 +223,7 @@ void consume_loop(sim::Env& env, State& s, int group, int slot) {
     const Instant stint_end = churning ? env.now() + Duration::ms(env.rng().range(3000, 12000)) : Instant() + Duration::s(1'000'000);
     while (env.now() < stint_end) {
       const client::PollResult r = consumer->poll(200_ms);
-      for (const auto& rec : r.records) s.consumed[static_cast<size_t>(group)].insert(value_of(rec));
+      for (const auto& rec : r.records) s.consume(static_cast<size_t>(group), value_of(rec));
       owned = consumer->assignment();
     }
     owned.reset();
@@ -268,9 +293,10 @@ model::History StreamWorkload::history() const { return s_->recorder.history(); 
 
 uint64_t StreamWorkload::records_completed() const {
   uint64_t n = 0;
-  for (const auto& [value, where] : s_->acked) {
+  for (size_t value = 0; value < s_->acked.size(); ++value) {
+    if (s_->acked[value].partition < 0) continue;
     bool everywhere = true;
-    for (const auto& group : s_->consumed) everywhere = everywhere && group.contains(value);
+    for (size_t g = 0; g < s_->consumed.size(); ++g) everywhere = everywhere && s_->consumed_by(g, static_cast<int64_t>(value));
     n += everywhere ? 1 : 0;
   }
   return n;
@@ -319,7 +345,7 @@ Judgement StreamWorkload::judge(const model::DurabilityContract& contract) {
   if (!s.spec.idempotence) options.errors = options.errors.without(model::AnomalyKind::duplicate);
   const model::CheckResult checked = model::check_history(s.recorder.history(), options);
   if (auto v = history_violation(checked)) return *v;
-  if (s.acked.empty() && s.spec.acks != 0 && s.spec.producers > 0)
+  if (s.acked_count == 0 && s.spec.acks != 0 && s.spec.producers > 0)
     return Judgement{Verdict::liveness, "progress", "no record was acknowledged"};
   if (s.sends_in_flight > 0)
     return Judgement{Verdict::liveness, "producers-finished", fmt::format("{} sends still in flight at the end", s.sends_in_flight)};
@@ -329,16 +355,21 @@ Judgement StreamWorkload::judge(const model::DurabilityContract& contract) {
   for (const model::Anomaly& a : checked.anomalies) {
     if (a.status == model::AnomalyStatus::allowed_by_contract) excused.insert(a.partition.text());
   }
+  std::vector<bool> excused_partition(static_cast<size_t>(s.spec.partitions));
+  for (int32_t p = 0; p < s.spec.partitions; ++p) excused_partition[static_cast<size_t>(p)] = excused.contains(s.key_text(p));
   for (size_t g = 0; g < s.consumed.size(); ++g) {
     std::vector<int64_t> missing;
-    for (const auto& [value, where] : s.acked) {
-      if (!s.consumed[g].contains(value) && !excused.contains(s.key_text(where.first))) missing.push_back(value);
+    for (size_t value = 0; value < s.acked.size(); ++value) {
+      const int32_t partition = s.acked[value].partition;
+      if (partition < 0 || s.consumed_by(g, static_cast<int64_t>(value))) continue;
+      if (!excused_partition[static_cast<size_t>(partition)]) missing.push_back(static_cast<int64_t>(value));
     }
     if (missing.empty()) continue;
-    const auto& [partition, offset] = s.acked.at(missing.front());
+    const int32_t partition = s.acked[static_cast<size_t>(missing.front())].partition;
+    const int64_t offset = s.acked[static_cast<size_t>(missing.front())].offset;
     return Judgement{Verdict::liveness, "records-consumed",
                      fmt::format("group g{} never read {} of {} acknowledged records, first value {} at {}/{} offset {}", g,
-                                 missing.size(), s.acked.size(), missing.front(), s.spec.topic, partition, offset)};
+                                 missing.size(), s.acked_count, missing.front(), s.spec.topic, partition, offset)};
   }
   return group_stability(s);
 }

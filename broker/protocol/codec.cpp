@@ -56,7 +56,7 @@ template <class Variant>
 Result<Variant> decode_body(ApiKey key, int16_t version, Reader& in, size_t offset) {
   if (auto unsupported = check_supported(key, version, offset)) return *unsupported;
   Variant body = decode_alternative<Variant>(key, version, in);
-  in.expect_end(fmt::format("{} v{} body", to_string(key), version));
+  if (in.ok() && !in.at_end()) in.expect_end(fmt::format("{} v{} body", to_string(key), version));  // text on error only
   if (!in.ok()) return in.error();
   return body;
 }
@@ -179,12 +179,16 @@ Result<Request> decode_request(ByteView frame, size_t max_frame_bytes) {
   return request;
 }
 
+// Most frames (Fetch and Produce without many records, heartbeats, metadata) fit here: one
+// allocation per frame instead of a growth step every few fields.
+constexpr size_t kFrameReserveBytes = 512;
+
 Bytes encode_request(const Request& request) {
   const RequestHeader& h = request.header;
   SL_ASSERT_MSG(api_key_of(request.body) == h.api_key, to_string(h.api_key));
   SL_ASSERT_MSG(is_supported(h.api_key, h.api_version),
                 fmt::format("{} v{}", to_string(h.api_key), h.api_version));
-  Writer w;
+  Writer w(kFrameReserveBytes);
   size_t size_at = w.reserve_i32();
   w.i16(static_cast<int16_t>(h.api_key));
   w.i16(h.api_version);
@@ -228,7 +232,7 @@ Bytes encode_response(const Response& response) {
     SL_ASSERT_MSG(av->error_code != ErrorCode::unsupported_version || response.api_version == 0,
                   "an UNSUPPORTED_VERSION ApiVersions answer must be encoded at v0");
   }
-  Writer w;
+  Writer w(kFrameReserveBytes);
   size_t size_at = w.reserve_i32();
   w.i32(response.header.correlation_id.value());
   if (response_header_version(key, response.api_version) >= 1) {

@@ -6,18 +6,23 @@
 
 namespace seedlog::protocol {
 
+// Fixed-width values go in with one insert (one capacity check), big-endian as Kafka writes them.
 void Writer::u16(uint16_t v) {
-  out_.push_back(static_cast<uint8_t>(v >> 8));
-  out_.push_back(static_cast<uint8_t>(v));
+  const uint8_t b[2] = {static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+  out_.insert(out_.end(), b, b + 2);
 }
 
 void Writer::u32(uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out_.push_back(static_cast<uint8_t>(v >> shift));
+  uint8_t b[4];
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+  out_.insert(out_.end(), b, b + 4);
 }
 
 void Writer::i64(int64_t v) {
-  auto u = static_cast<uint64_t>(v);
-  for (int shift = 56; shift >= 0; shift -= 8) out_.push_back(static_cast<uint8_t>(u >> shift));
+  const auto u = static_cast<uint64_t>(v);
+  uint8_t b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(u >> (56 - 8 * i));
+  out_.insert(out_.end(), b, b + 8);
 }
 
 void Writer::uvarlong(uint64_t v) {

@@ -72,7 +72,13 @@ HwCandidate LeaderState::hw_candidate(Offset leader_end, int32_t min_insync, boo
     return out;
   }
   Offset low = leader_end;
-  for (BrokerId m : effective_isr()) {
+  // effective_isr() without the copy: this runs on every follower fetch.
+  const size_t members = isr_.size() + (pending_ ? pending_->proposed.size() : 0);
+  out.counted.reserve(members);
+  out.counted_epochs.reserve(members);
+  for (size_t i = 0; i < members; ++i) {
+    const BrokerId m = i < isr_.size() ? isr_[i] : pending_->proposed[i - isr_.size()];
+    if (i >= isr_.size() && contains(out.counted, m)) continue;
     out.counted.push_back(m);
     if (m == self_) {
       out.counted_epochs.push_back(BrokerEpoch{-1});

@@ -34,17 +34,19 @@ std::optional<std::vector<ProducerBatchHeader>> producer_headers(proto::ByteView
 
 namespace {
 
-std::string ids_text(const std::vector<BrokerId>& ids) {
+// "1,2,3": the trace's form of a replica list (emitted on every HW move, so no format string).
+template <class Id>
+std::string list_text(const std::vector<Id>& ids) {
   std::string out;
-  for (size_t i = 0; i < ids.size(); ++i) out += fmt::format("{}{}", i ? "," : "", ids[i]);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i != 0) out += ',';
+    out += std::to_string(ids[i].value());
+  }
   return out;
 }
 
-std::string epochs_text(const std::vector<BrokerEpoch>& epochs) {
-  std::string out;
-  for (size_t i = 0; i < epochs.size(); ++i) out += fmt::format("{}{}", i ? "," : "", epochs[i]);
-  return out;
-}
+std::string ids_text(const std::vector<BrokerId>& ids) { return list_text(ids); }
+std::string epochs_text(const std::vector<BrokerEpoch>& epochs) { return list_text(epochs); }
 
 proto::ErrorCode produce_error(storage::LogErrc e) {
   switch (e) {
@@ -223,10 +225,11 @@ LeaderAppend Partition::append_as_leader(proto::ByteView records) {
     out.error = proto::ErrorCode::corrupt_message;
     return out;
   }
-  // Sequences are checked against the table as it will be after the earlier batches of this request.
-  ProducerStateTable scratch = producers_;
+  // Sequences are checked against the table as it will be after the earlier batches of this request:
+  // a copy, made only when a request carries several batches (a producer sends one per partition).
+  std::optional<ProducerStateTable> scratch;
   for (size_t i = 0; i < headers->size(); ++i) {
-    const SequenceCheck check = scratch.check((*headers)[i]);
+    const SequenceCheck check = (scratch ? *scratch : producers_).check((*headers)[i]);
     if (check.verdict == SequenceVerdict::duplicate && !config_.defects.no_producer_dedup && i == 0) {
       out.duplicate = true;
       out.first_offset = check.original->first_offset;
@@ -241,7 +244,10 @@ LeaderAppend Partition::append_as_leader(proto::ByteView records) {
       out.error = check.error();
       return out;
     }
-    scratch.record((*headers)[i], Offset{0}, Offset{0});
+    if (i + 1 < headers->size()) {
+      if (!scratch) scratch = producers_;
+      scratch->record((*headers)[i], Offset{0}, Offset{0});
+    }
   }
   auto appended = log_->append_as_leader(records, leader_epoch_);
   if (!appended.ok()) {

@@ -16,6 +16,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "broker/metadata/image.hpp"
@@ -42,6 +44,17 @@ struct PartitionKey {
   int32_t partition = 0;
   auto operator<=>(const PartitionKey&) const = default;
   std::string to_string() const;  // "orders-3"
+};
+
+// PartitionKey's order, also between a key and a (topic view, partition) pair: lookups on the hot
+// paths (every partition of every Fetch) then need no std::string.
+struct PartitionKeyLess {
+  using is_transparent = void;
+  using Ref = std::pair<std::string_view, int32_t>;
+  static Ref ref(const PartitionKey& k) { return {k.topic, k.partition}; }
+  static const Ref& ref(const Ref& r) { return r; }
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const { return ref(a) < ref(b); }
 };
 
 // The outcome of a leader append, per Produce partition.

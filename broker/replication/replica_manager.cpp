@@ -62,7 +62,7 @@ bool ReplicaManager::ready() const {
 }
 
 Partition* ReplicaManager::partition(std::string_view topic, int32_t partition) {
-  auto it = partitions_.find(PartitionKey{std::string(topic), partition});
+  auto it = partitions_.find(PartitionKeyLess::Ref{topic, partition});
   return it == partitions_.end() ? nullptr : it->second.get();
 }
 

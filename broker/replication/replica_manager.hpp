@@ -115,7 +115,7 @@ class ReplicaManager {
   ReplicationConfig config_;
   BrokerId self_;
   // Never erased while the process lives: tasks hold Partition pointers across suspensions.
-  std::map<PartitionKey, std::unique_ptr<Partition>> partitions_;
+  std::map<PartitionKey, std::unique_ptr<Partition>, PartitionKeyLess> partitions_;
   Signal changed_;
   Signal metadata_signal_;
   Signal isr_wakeup_;

@@ -125,6 +125,7 @@ void Segment::maybe_index(Offset base, uint64_t position, uint64_t batch_bytes) 
 
 void Segment::reset_index_in_memory() {
   index_.clear();
+  recent_.clear();
   bytes_since_index_entry_ = 0;
   index_file_stale_ = true;
 }
@@ -135,11 +136,13 @@ Status Segment::append(ByteView chunk, std::span<const BatchHead> heads) {
                 fmt::format("append at {} to a segment ending at {}", heads.front().base_offset, next_));
   SL_ASSERT(offset_distance(base_, heads.back().last_offset) <= std::numeric_limits<int32_t>::max());
   const uint64_t start = size_;
-  if (Status st = check_disk(log_.write(start, chunk), fmt::format("write {}", log_path_)); !st.ok()) return st;
+  // The error text only on error: this runs on every append.
+  if (sim::Status w = log_.write(start, chunk); !w.ok()) return disk_error(w.code(), fmt::format("write {}", log_path_));
   uint64_t position = start;
   for (const BatchHead& head : heads) {
     SL_ASSERT(head.base_offset == next_);
     maybe_index(head.base_offset, position, head.size_bytes);
+    remember_recent(head.base_offset, position);
     position += head.size_bytes;
     next_ = offset_plus(head.last_offset, 1);
   }
@@ -165,9 +168,26 @@ Result<BatchHead> Segment::read_head(uint64_t position) const {
   return head;
 }
 
+void Segment::remember_recent(Offset base, uint64_t position) {
+  // Bounded: halve when full, so the cost per append stays constant.
+  constexpr size_t kRecentKept = 128;
+  if (recent_.size() >= kRecentKept) recent_.erase(recent_.begin(), recent_.begin() + kRecentKept / 2);
+  SL_ASSERT(recent_.empty() || recent_.back().position < position);
+  recent_.push_back(RecentBatch{base, position});
+}
+
+// Where to start looking for `offset`: the recent batch holding it if it is among the last
+// appended, else the index entry. Either is trusted only if the batch there has the base it claims.
 Result<std::pair<uint64_t, BatchHead>> Segment::find(Offset offset, bool* index_stale) const {
   SL_ASSERT(offset >= base_);
   SL_ASSERT(offset < next_);
+  if (!recent_.empty() && recent_.front().base <= offset) {
+    auto it = std::upper_bound(recent_.begin(), recent_.end(), offset,
+                               [](Offset o, const RecentBatch& b) { return o < b.base; });
+    const RecentBatch& start = *std::prev(it);
+    Result<BatchHead> at = read_head(start.position);
+    if (at.ok() && at->base_offset == start.base && at->last_offset >= offset) return std::pair{start.position, *at};
+  }
   const IndexEntry entry = index_.lookup(static_cast<uint32_t>(offset_distance(base_, offset)));
   uint64_t position = entry.position;
   if (position != 0) {
@@ -327,6 +347,7 @@ Status Segment::truncate_to(uint64_t position, Offset next) {
   SL_ASSERT(next >= base_ && next <= next_);
   if (Status st = check_disk(log_.truncate(position), fmt::format("truncate {}", log_path_)); !st.ok()) return st;
   index_.truncate_to_position(position);
+  while (!recent_.empty() && recent_.back().position >= position) recent_.pop_back();
   // The file must not keep entries for batches that are gone: a later append would make them
   // point at different batches.
   if (index_persisted_ > index_.size() || index_file_stale_) {

@@ -12,6 +12,9 @@
 //   - Reads never trust the bytes: lengths are bounded by the file size before anything is read or
 //     allocated, and an index entry is used only when the batch it points at has the base offset
 //     it claims (otherwise the lookup starts from the segment start and reports the index stale).
+//     The same holds for the in-memory list of the batches appended last (recent_), which lets a
+//     read near the end (a follower's or consumer's fetch) start at its batch instead of scanning
+//     up to index_interval_bytes of heads from the index entry before it.
 //   - recover() re-validates every batch from position 0 (length, magic, CRC, offsets continuing,
 //     epochs not decreasing), rebuilds the index from what it scanned, and reports where the valid
 //     prefix ends; it never changes the files: cutting the invalid tail is the log's decision.
@@ -139,6 +142,7 @@ class Segment {
   Segment(sim::Disk& disk, std::string dir, Offset base, uint32_t index_interval_bytes);
   Status open_files(bool create);
   void maybe_index(Offset base, uint64_t position, uint64_t batch_bytes);
+  void remember_recent(Offset base, uint64_t position);
   Status redirty();
   void reset_index_in_memory();
   Result<std::optional<std::string>> check_batch(const BatchHead& head, uint64_t position, const ScanRules& rules,
@@ -161,6 +165,13 @@ class Segment {
   bool index_found_ = false;      // whether open() found an index file (an empty one is valid)
   size_t index_persisted_ = 0;    // leading entries of index_ that the file holds
   bool index_file_stale_ = false; // the file disagrees with index_ and must be rewritten whole
+  // Where the last batches appended start, oldest first, back to back up to the end of the file:
+  // kept only for what append() and truncate_to() saw, cleared when the index is rebuilt.
+  struct RecentBatch {
+    Offset base;
+    uint64_t position;
+  };
+  std::vector<RecentBatch> recent_;
 };
 
 // The head fields of an encoded batch prefix (at least kBatchHeaderBytes bytes); an error names

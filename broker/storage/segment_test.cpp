@@ -94,6 +94,48 @@ TEST(Segment, AppendFindAndRecoverAgree) {
   EXPECT_EQ(seg->index().entries(), index_before);
 }
 
+// find() starts from the batches appended last when the offset is among them (without an index
+// entry near it) and must agree with the file after the tail is cut and written again differently.
+TEST(Segment, FindAgreesWithTheFileAcrossTruncationAndReappend) {
+  sim::Disk disk(nullptr, sim::Rng(1), {});
+  auto seg = Segment::create(disk, "d", Offset(0), 1 << 20);  // no index entries: only the recent list helps
+  ASSERT_TRUE(seg.ok());
+  std::vector<std::pair<Offset, uint64_t>> starts;  // base offset, position of every batch
+  Offset next(0);
+  uint64_t at = 0;
+  auto append = [&](int records, uint64_t tag) {
+    Bytes b = leader_batch(records, tag, next, LeaderEpoch(1));
+    const BatchHead h = head_of(b);
+    ASSERT_TRUE(seg->append(b, std::span(&h, 1)).ok());
+    starts.emplace_back(next, at);
+    at += b.size();
+    next = offset_plus(h.last_offset, 1);
+  };
+  auto expect_all_found = [&] {
+    for (size_t i = 0; i < starts.size(); ++i) {
+      const Offset last = i + 1 < starts.size() ? offset_plus(starts[i + 1].first, -1) : offset_plus(next, -1);
+      for (Offset o = starts[i].first; o <= last; o = offset_plus(o, 1)) {
+        bool stale = false;
+        auto found = seg->find(o, &stale);
+        ASSERT_TRUE(found.ok()) << o.value();
+        EXPECT_EQ(found->first, starts[i].second) << o.value();
+        EXPECT_EQ(found->second.base_offset, starts[i].first) << o.value();
+        EXPECT_FALSE(stale);
+      }
+    }
+  };
+  for (int i = 0; i < 300; ++i) append(1 + i % 3, static_cast<uint64_t>(i));  // more than the recent list keeps
+  expect_all_found();
+  // Cut in the middle of the recent batches, then write batches of other sizes in their place.
+  const auto [cut_offset, cut_position] = starts[280];
+  ASSERT_TRUE(seg->truncate_to(cut_position, cut_offset).ok());
+  starts.resize(280);
+  next = cut_offset;
+  at = cut_position;
+  for (int i = 0; i < 10; ++i) append(4 + i % 2, 1000 + static_cast<uint64_t>(i));
+  expect_all_found();
+}
+
 TEST(Segment, RecoverStopsAtTheFirstBatchThatDoesNotContinue) {
   sim::Disk disk(nullptr, sim::Rng(1), {});
   auto seg = Segment::create(disk, "d", Offset(0), 4096);

@@ -1,6 +1,7 @@
 #include "model/online/replication_invariants.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include <fmt/format.h>
 
@@ -10,22 +11,16 @@ namespace {
 
 constexpr size_t kAdvancesKept = 256;
 
-std::vector<int64_t> parse_numbers(std::string_view text) {
-  std::vector<int64_t> out;
-  for (int32_t v : parse_ids(text)) out.push_back(v);
-  return out;
-}
-
-// parse_ids reads int32; broker epochs are offsets of the metadata log and may be larger.
-std::vector<int64_t> parse_epochs(std::string_view text) {
-  std::vector<int64_t> out;
-  size_t at = 0;
-  while (at < text.size()) {
-    const size_t comma = std::min(text.find(',', at), text.size());
-    out.push_back(std::stoll(std::string(text.substr(at, comma - at))));
-    at = comma + 1;
-  }
-  return out;
+// The next decimal number of a comma-separated list from `at`, which it moves past the number's
+// comma. False at the end of the list. Non-numbers parse as 0, as the lists come from the broker's
+// own events.
+bool next_number(std::string_view text, size_t& at, int64_t& out) {
+  if (at >= text.size()) return false;
+  const size_t comma = std::min(text.find(',', at), text.size());
+  out = 0;
+  std::from_chars(text.data() + at, text.data() + comma, out);
+  at = comma + 1;
+  return true;
 }
 
 }  // namespace
@@ -54,7 +49,9 @@ void ReplicationInvariants::observe(const sim::TraceEvent& e) {
   }
   const bool replica = e.kind.starts_with("replica.");
   if (!replica && e.kind != "broker.registered") return;
-  node_ids_[std::string(e.node_name)] = e.node.value();
+  if (auto id = node_ids_.find(e.node_name); id == node_ids_.end() || id->second != e.node.value()) {
+    node_ids_[std::string(e.node_name)] = e.node.value();
+  }
   Node& n = nodes_[e.node.value()];
   n.up = true;
   if (e.kind == "broker.registered") {
@@ -169,16 +166,16 @@ void ReplicationInvariants::on_truncate(const sim::TraceEvent& e, Replica& r) {
 void ReplicationInvariants::on_hw(const sim::TraceEvent& e, Replica& r, const Key& key) {
   const int64_t hw = e.get_i64("hw");
   const int32_t epoch = static_cast<int32_t>(e.get_i64("leader_epoch"));
-  const std::string where = fmt::format("{}/{} at leader epoch {}", key.first, key.second, epoch);
   if (e.get_str("role") == "leader") {
     ++hw_checks_;
     if (r.hw_epoch == epoch && hw < r.leader_hw) {
-      report(e, "hw-monotonic", fmt::format("{}: the leader's HW went from {} to {}", where, r.leader_hw, hw));
+      report(e, "hw-monotonic", fmt::format("{}/{} at leader epoch {}: the leader's HW went from {} to {}", key.first,
+                                            key.second, epoch, r.leader_hw, hw));
     }
     r.hw_epoch = epoch;
     r.leader_hw = hw;
-    check_isr_members(e, key, hw, epoch);
-    r.advances.push_back(HwAdvance{hw, parse_ids(e.get_str("isr")).size()});
+    const size_t counted = check_isr_members(e, key, hw, epoch);
+    r.advances.push_back(HwAdvance{hw, counted});
     if (r.advances.size() > kAdvancesKept) r.advances.pop_front();
   }
   r.hw = hw;
@@ -187,20 +184,30 @@ void ReplicationInvariants::on_hw(const sim::TraceEvent& e, Replica& r, const Ke
   commit(e, r, key);
 }
 
-void ReplicationInvariants::check_isr_members(const sim::TraceEvent& e, const Key& key, int64_t hw, int32_t epoch) {
-  const std::vector<int64_t> members = parse_numbers(e.get_str("isr"));
-  const std::vector<int64_t> epochs = parse_epochs(e.get_str("isr_epochs"));
-  for (size_t i = 0; i < members.size() && i < epochs.size(); ++i) {
-    if (static_cast<uint32_t>(members[i]) == e.node.value()) continue;  // the leader's own log is the LEO
-    auto node = nodes_.find(static_cast<uint32_t>(members[i]));
-    if (node == nodes_.end() || !node->second.up || node->second.broker_epoch != epochs[i]) continue;  // moved on
+// Returns how many ISR members the advance counted. Parses the lists in place: this runs on every
+// leader HW move.
+size_t ReplicationInvariants::check_isr_members(const sim::TraceEvent& e, const Key& key, int64_t hw, int32_t epoch) {
+  const std::string_view members = e.get_str("isr");
+  const std::string_view epochs = e.get_str("isr_epochs");
+  size_t counted = 0;
+  size_t at_member = 0;
+  size_t at_epoch = 0;
+  int64_t member = 0;
+  int64_t broker_epoch = 0;
+  while (next_number(members, at_member, member)) {
+    ++counted;
+    if (!next_number(epochs, at_epoch, broker_epoch)) continue;  // fewer epochs than members: nothing to compare
+    if (static_cast<uint32_t>(member) == e.node.value()) continue;  // the leader's own log is the LEO
+    auto node = nodes_.find(static_cast<uint32_t>(member));
+    if (node == nodes_.end() || !node->second.up || node->second.broker_epoch != broker_epoch) continue;  // moved on
     auto rep = node->second.replicas.find(key);
     if (rep == node->second.replicas.end() || rep->second.role != "follower" || rep->second.leader_epoch != epoch) continue;
     if (rep->second.log_end < hw) {
       report(e, "hw-above-isr-member", fmt::format("{}/{}: leader HW {} at epoch {}, but ISR member {} ends at {}", key.first,
-                                                   key.second, hw, epoch, members[i], rep->second.log_end));
+                                                   key.second, hw, epoch, member, rep->second.log_end));
     }
   }
+  return counted;
 }
 
 void ReplicationInvariants::commit(const sim::TraceEvent& e, Replica& r, const Key& key) {
@@ -225,9 +232,9 @@ void ReplicationInvariants::on_produce(const sim::TraceEvent& e, Replica& r, con
   if (e.get_i64("acks") != -1 || e.get_str("error") != "NONE") return;
   ++acks_checked_;
   const int64_t last = e.get_i64("last_offset");
-  const std::string where = fmt::format("{}/{} offsets [{}, {}]", key.first, key.second, e.get_i64("first_offset"), last);
+  auto where = [&] { return fmt::format("{}/{} offsets [{}, {}]", key.first, key.second, e.get_i64("first_offset"), last); };
   if (r.hw <= last) {
-    report(e, "ack-before-commit", fmt::format("{}: acks=all answered while the leader's HW is {}", where, r.hw));
+    report(e, "ack-before-commit", fmt::format("{}: acks=all answered while the leader's HW is {}", where(), r.hw));
     return;
   }
   const int64_t min_insync = e.get_i64("min_insync");
@@ -235,7 +242,7 @@ void ReplicationInvariants::on_produce(const sim::TraceEvent& e, Replica& r, con
     if (a.hw <= last) continue;
     if (static_cast<int64_t>(a.counted) < min_insync) {
       report(e, "ack-below-min-insync", fmt::format("{}: committed by a HW advance to {} that counted {} replicas, "
-                                                    "min.insync.replicas is {}", where, a.hw, a.counted, min_insync));
+                                                    "min.insync.replicas is {}", where(), a.hw, a.counted, min_insync));
     }
     break;
   }

@@ -101,7 +101,7 @@ class ReplicationInvariants {
   void on_truncate(const sim::TraceEvent& e, Replica& r);
   void on_hw(const sim::TraceEvent& e, Replica& r, const Key& key);
   void on_produce(const sim::TraceEvent& e, Replica& r, const Key& key);
-  void check_isr_members(const sim::TraceEvent& e, const Key& key, int64_t hw, int32_t epoch);
+  size_t check_isr_members(const sim::TraceEvent& e, const Key& key, int64_t hw, int32_t epoch);
   void commit(const sim::TraceEvent& e, Replica& r, const Key& key);
   void end_history_at(const Key& key, PartitionView& p, int64_t end);
   void report(const sim::TraceEvent& e, std::string invariant, std::string detail);

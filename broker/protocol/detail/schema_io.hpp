@@ -168,6 +168,24 @@ class Decoder {
     const char* name;
     int64_t index;
   };
+  // The fields being read, outermost first, for error messages. Inline: a decoder is made per
+  // message and per tagged field, and a heap vector cost an allocation each time.
+  class Path {
+   public:
+    void push_back(PathEntry e) {
+      SL_ASSERT_MSG(size_ < kMaxDepth, "schema nesting deeper than Decoder::Path holds");
+      entries_[size_++] = e;
+    }
+    void pop_back() { --size_; }
+    PathEntry& back() { return entries_[size_ - 1]; }
+    const PathEntry* begin() const { return entries_.data(); }
+    const PathEntry* end() const { return entries_.data() + size_; }
+
+   private:
+    static constexpr size_t kMaxDepth = 16;
+    std::array<PathEntry, kMaxDepth> entries_{};
+    size_t size_ = 0;
+  };
   struct Scope {
     Scope(Decoder& d, const char* name) : d_(d) { d_.path_.push_back({name, -1}); }
     ~Scope() { d_.path_.pop_back(); }
@@ -248,7 +266,7 @@ class Decoder {
   bool flexible_;
   const char* root_;
   bool annotated_ = false;
-  std::vector<PathEntry> path_;
+  Path path_;
 };
 
 // ---------------------------------------------------------------------------------------------
