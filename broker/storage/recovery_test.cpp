@@ -128,6 +128,34 @@ TEST(Recovery, CorruptBatchBelowTheRecoveryPointIsNeverReturnedByARead) {
   EXPECT_EQ(after->batches.front(), infos[1]);
 }
 
+// The base offset is outside the CRC: a flipped one in a trusted segment leaves a valid-looking
+// batch that overlaps the one before it. A read from inside it must report the damage, not hand
+// out records under offsets they never had (found by fuzz_log_recovery).
+TEST(Recovery, BatchOverlappingThePreviousOneBelowTheRecoveryPointIsNeverReturned) {
+  LogFixture f(LogConfig{.segment_bytes = kBatch * 2});
+  Log& log = f.open();
+  const auto infos = fill(log, 4);  // segment 0 holds [0, 1] and [2, 3]
+  ASSERT_TRUE(log.close().ok());
+  {
+    auto seg = f.disk.open(file(Offset(0), kLogSuffix));
+    ASSERT_TRUE(seg.ok());
+    const Bytes base_one{0, 0, 0, 0, 0, 0, 0, 1};
+    ASSERT_TRUE(seg->write(kBatch, base_one).ok());  // the second batch now claims [1, 2]
+  }
+  Log& again = f.open();
+  EXPECT_FALSE(again.recovery().truncated) << "segment 0 is below the recovery point: not scanned";
+  auto first = again.read(Offset(0));
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->batches.size(), 1u) << "the read stops before the overlapping batch";
+  EXPECT_EQ(first->batches.front(), infos[0]);
+  auto inside = again.read(Offset(2));
+  ASSERT_FALSE(inside.ok()) << "a batch overlapping [0, 1] was handed out";
+  EXPECT_EQ(inside.code(), LogErrc::corrupt_data);
+  auto next_segment = again.read(Offset(4));
+  ASSERT_TRUE(next_segment.ok());
+  EXPECT_EQ(next_segment->batches.front(), infos[2]);
+}
+
 TEST(Recovery, MissingOrMalformedIndexIsRebuilt) {
   LogFixture f(LogConfig{.segment_bytes = kBatch * 10, .index_interval_bytes = static_cast<uint32_t>(kBatch)});
   Log& log = f.open();

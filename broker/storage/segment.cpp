@@ -198,14 +198,18 @@ Result<std::pair<uint64_t, BatchHead>> Segment::find(Offset offset, bool* index_
     }
   }
   // Each step moves past one batch of at least a header's size, so this ends within the file.
+  // After the first, each batch must continue the one before: a base offset is outside the CRC,
+  // so a flipped one in a trusted segment would otherwise hand out a batch overlapping the last.
+  std::optional<Offset> expected;
   while (true) {
     Result<BatchHead> head = read_head(position);
     if (!head.ok()) return head.error();
-    if (head->base_offset > offset) {
-      return corrupt(fmt::format("{}: offset {} missing (batch at {} starts at {})", log_path_, offset, position,
-                                 head->base_offset));
+    if (head->base_offset > offset || (expected && head->base_offset != *expected)) {
+      return corrupt(fmt::format("{}: offset {} missing (batch at {} starts at {}, expected {})", log_path_, offset,
+                                 position, head->base_offset, expected.value_or(offset)));
     }
     if (head->last_offset >= offset) return std::pair{position, *head};
+    expected = offset_plus(head->last_offset, 1);
     position += head->size_bytes;
   }
 }
