@@ -95,6 +95,11 @@ Result<Bytes> File::read(uint64_t offset, uint64_t length) const {
   return out;
 }
 
+Result<uint64_t> File::read_into(uint64_t offset, std::span<uint8_t> into) const {
+  if (disk_ == nullptr) return Errc::invalid_argument;
+  return disk_->do_read_into(inode_, offset, into);
+}
+
 Status File::write(uint64_t offset, ByteView data) {
   if (disk_ == nullptr) return Errc::invalid_argument;
   return disk_->do_write(inode_, offset, data);
@@ -303,9 +308,27 @@ Status Disk::do_read(uint64_t id, uint64_t offset, uint64_t length, Bytes& out) 
   const uint64_t n = std::min(length, size - offset);
   out.assign(node->cached.begin() + static_cast<ptrdiff_t>(offset),
              node->cached.begin() + static_cast<ptrdiff_t>(offset + n));
-  if (n > 0 && rng_.chance(options_.read_corruption)) corrupt_on_read(*node, offset, n);
-  apply_overlay(*node, offset, out);
+  after_read(*node, offset, out);
   return Status();
+}
+
+Result<uint64_t> Disk::do_read_into(uint64_t id, uint64_t offset, std::span<uint8_t> into) {
+  pause(options_.read_latency_min, options_.read_latency_mean);
+  Inode* node = inode(id);  // looked up after the pause: the world may have changed
+  if (node == nullptr) return Errc::not_found;
+  const uint64_t size = node->cached.size();
+  if (offset > size) return Errc::invalid_argument;
+  const uint64_t n = std::min<uint64_t>(into.size(), size - offset);
+  if (n > 0) std::memcpy(into.data(), node->cached.data() + offset, n);
+  after_read(*node, offset, into.first(n));
+  return n;
+}
+
+// The faults a read sees, on the bytes it copied: maybe a new latent sector error, then every
+// corrupt sector's contents. The same random draws for both read calls.
+void Disk::after_read(Inode& node, uint64_t offset, std::span<uint8_t> data) {
+  if (!data.empty() && rng_.chance(options_.read_corruption)) corrupt_on_read(node, offset, data.size());
+  apply_overlay(node, offset, data);
 }
 
 Status Disk::do_write(uint64_t id, uint64_t offset, ByteView data) {
@@ -481,7 +504,7 @@ Bytes Disk::sector_of(const Inode& node, uint64_t sector) const {
   return Bytes(node.cached.begin() + static_cast<ptrdiff_t>(begin), node.cached.begin() + static_cast<ptrdiff_t>(end));
 }
 
-void Disk::apply_overlay(const Inode& node, uint64_t offset, Bytes& data) const {
+void Disk::apply_overlay(const Inode& node, uint64_t offset, std::span<uint8_t> data) const {
   if (node.overlay.empty() || data.empty()) return;
   const uint64_t ss = options_.sector_size_bytes;
   const uint64_t end = offset + data.size();

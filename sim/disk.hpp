@@ -36,6 +36,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -83,6 +84,9 @@ class File {
   bool valid() const { return disk_ != nullptr; }
   uint64_t size() const;
   Result<Bytes> read(uint64_t offset, uint64_t length) const;  // short at end of file
+  // Reads into the caller's buffer (up to into.size() bytes) and returns how many it read, short at
+  // the end of the file: the same read as read(offset, into.size()), without allocating.
+  Result<uint64_t> read_into(uint64_t offset, std::span<uint8_t> into) const;
   Status write(uint64_t offset, ByteView data);                // pwrite; may extend the file
   Status append(ByteView data);
   Status truncate(uint64_t size);
@@ -169,7 +173,8 @@ class Disk {
   void set_name(std::map<std::string, uint64_t, std::less<>>& names, std::string_view path, uint64_t id);
   void recount_refs();
   void collect_garbage();
-  void apply_overlay(const Inode& node, uint64_t offset, Bytes& data) const;
+  void apply_overlay(const Inode& node, uint64_t offset, std::span<uint8_t> data) const;
+  void after_read(Inode& node, uint64_t offset, std::span<uint8_t> data);
   void clear_overlay(Inode& node, uint64_t offset, uint64_t length);
   void misdirect(Inode& node, uint64_t offset, ByteView data);
   void corrupt_on_read(Inode& node, uint64_t offset, uint64_t length);
@@ -179,6 +184,7 @@ class Disk {
   void persist_piece(Inode& node, const PendingWrite& w, uint64_t from, uint64_t to);
 
   Status do_read(uint64_t id, uint64_t offset, uint64_t length, Bytes& out);
+  Result<uint64_t> do_read_into(uint64_t id, uint64_t offset, std::span<uint8_t> into);
   Status do_write(uint64_t id, uint64_t offset, ByteView data);
   Status do_truncate(uint64_t id, uint64_t size);
   Status do_sync(uint64_t id);

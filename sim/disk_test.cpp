@@ -1038,6 +1038,37 @@ TEST(Disk, ReadCorruptionIsDeterministicForASeed) {
   EXPECT_NE(run(11), run(12));
 }
 
+TEST(Disk, ReadIntoACallersBufferSeesWhatReadSeesIncludingCorruptionAndShortEnds) {
+  // Two disks on one seed, one read through read(), the other through read_into(): the same
+  // bytes, the same corrupt sectors (the same random draws), the same short read at the end.
+  auto disk_with_data = [](Disk& disk) {
+    File f = open_file(disk, "a");
+    EXPECT_TRUE(f.write(0, pattern(640, 0)).ok());
+    return f;
+  };
+  DiskOptions options = small_sectors();
+  options.read_corruption = Ratio{1, 3};
+  Disk by_vector(nullptr, Rng(11), options);
+  Disk by_buffer(nullptr, Rng(11), options);
+  const File a = disk_with_data(by_vector);
+  const File b = disk_with_data(by_buffer);
+  for (uint64_t at = 0; at < 700; at += 29) {
+    Result<Bytes> expected = a.read(at, 45);
+    Bytes got(45, 0xaa);
+    Result<uint64_t> n = b.read_into(at, got);
+    ASSERT_EQ(n.ok(), expected.ok()) << "at " << at;
+    if (!n.ok()) {
+      EXPECT_EQ(n.error(), expected.error());
+      continue;
+    }
+    got.resize(*n);
+    EXPECT_EQ(got, *expected) << "at " << at;
+  }
+  std::array<uint8_t, 4> small{};
+  EXPECT_EQ(File().read_into(0, small).error(), Errc::invalid_argument);
+  EXPECT_EQ(b.read_into(640, small).value(), 0u);
+}
+
 // --- misdirected writes ----------------------------------------------------------------------------
 
 TEST(Disk, MisdirectedWriteLeavesIntendedSectorsOldAndLandsElsewhereUntilHeal) {

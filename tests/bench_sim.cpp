@@ -19,6 +19,7 @@
 
 #include <boost/context/fiber.hpp>
 
+#include "sim/disk.hpp"
 #include "sim/scheduler.hpp"
 #include "sim/trace.hpp"
 #include "sim/world.hpp"
@@ -246,6 +247,42 @@ void ReplicateThenAck(benchmark::State& state) {
   state.counters["sim_s_per_wall_s"] = benchmark::Counter(sim_seconds, benchmark::Counter::kIsRate);
 }
 BENCHMARK(ReplicateThenAck)->Arg(0)->Arg(1)->ArgName("loss_percent")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
+// A batch-header-sized read (61 bytes, what storage reads to find a batch), into a new vector per
+// read (read) and into the caller's buffer (read_into).
+seedlog::sim::File bench_file(seedlog::sim::Disk& disk) {
+  auto f = disk.open("seg.log", {.create = true});
+  if (!f.ok()) std::abort();
+  std::vector<uint8_t> data(1 << 20, 7);
+  if (!f->write(0, data).ok()) std::abort();
+  return *f;
+}
+
+void DiskReadHeaderVector(benchmark::State& state) {
+  seedlog::sim::Disk disk(nullptr, seedlog::sim::Rng(1), {});
+  const seedlog::sim::File f = bench_file(disk);
+  uint64_t at = 0;
+  for (auto _ : state) {
+    auto r = f.read(at, 61);
+    benchmark::DoNotOptimize(r);
+    at = (at + 4096) & ((1 << 20) - 1);
+  }
+}
+BENCHMARK(DiskReadHeaderVector);
+
+void DiskReadHeaderInto(benchmark::State& state) {
+  seedlog::sim::Disk disk(nullptr, seedlog::sim::Rng(1), {});
+  const seedlog::sim::File f = bench_file(disk);
+  std::array<uint8_t, 61> buffer{};
+  uint64_t at = 0;
+  for (auto _ : state) {
+    auto r = f.read_into(at, buffer);
+    benchmark::DoNotOptimize(r);
+    benchmark::DoNotOptimize(buffer.data());
+    at = (at + 4096) & ((1 << 20) - 1);
+  }
+}
+BENCHMARK(DiskReadHeaderInto);
 
 }  // namespace
 

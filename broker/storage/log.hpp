@@ -296,6 +296,8 @@ class Log {
   // reading (log_read.cpp)
   size_t segment_index_for(Offset offset) const;
   Status read_segment(size_t index, Offset from, Offset limit, const ReadOptions& options, ReadResult& out);
+  Status read_chunk(const Segment& seg, uint64_t position, ByteView chunk, Offset expected, Offset limit, ReadResult& out,
+                    uint64_t& at) const;
 
   // durability, truncation, retention (log.cpp). The *_locked functions run inside an operation.
   Result<FlushResult> flush_to(Offset target);

@@ -45,12 +45,29 @@ Status Log::read_segment(size_t index, Offset from, Offset limit, const ReadOpti
   }
   const auto [position, first] = *found;
   const uint64_t want = std::min(budget(options, out, first.size_bytes), seg.size_bytes() - position);
-  Result<Bytes> chunk = seg.read_bytes(position, want);
-  if (!chunk.ok()) return chunk.error();
+  // The chunk is read straight onto the end of the result; what fails validation is cut off again
+  // (the result then ends with the last whole valid batch).
+  const size_t kept = out.records.size();
+  out.records.resize(kept + want);
+  Result<uint64_t> got = seg.read_into(position, std::span(out.records).subspan(kept));
+  if (!got.ok()) {
+    out.records.resize(kept);
+    return got.error();
+  }
+  const ByteView chunk = ByteView(out.records).subspan(kept, *got);
   Offset expected = first.base_offset;
   uint64_t at = 0;
-  while (at < chunk->size()) {
-    const ByteView rest = ByteView(*chunk).subspan(at);
+  const Status st = read_chunk(seg, position, chunk, expected, limit, out, at);
+  out.records.resize(kept + at);
+  return st;
+}
+
+// Validates the batches of `chunk` (read at `position`) from its start, adding each to out.batches
+// until one ends past the budget or the bound; `at` ends after the last one added.
+Status Log::read_chunk(const Segment& seg, uint64_t position, ByteView chunk, Offset expected, Offset limit,
+                       ReadResult& out, uint64_t& at) const {
+  while (at < chunk.size()) {
+    const ByteView rest = chunk.subspan(at);
     if (rest.size() < protocol::kBatchHeaderBytes) break;  // the budget ends inside a header
     Result<BatchHead> head = parse_batch_head(rest, seg.size_bytes() - position - at);
     if (!head.ok()) return corrupt(fmt::format("{} at {}: {}", seg.log_path(), position + at, head.error().detail));
@@ -71,14 +88,13 @@ Status Log::read_segment(size_t index, Offset from, Offset limit, const ReadOpti
     protocol::Result<protocol::RecordBatchView> view = protocol::RecordBatchView::parse(bytes);
     if (!view.ok()) return corrupt(fmt::format("{} at {}: {}", seg.log_path(), position + at, view.error().to_string()));
     if (!view->crc_valid()) return corrupt(fmt::format("{} at {}: CRC mismatch", seg.log_path(), position + at));
-    out.records.insert(out.records.end(), bytes.begin(), bytes.end());
     out.batches.push_back(BatchInfo{head->base_offset, head->last_offset, head->epoch, view->stored_crc(),
                                     static_cast<uint32_t>(head->size_bytes), view->record_count()});
     expected = offset_plus(head->last_offset, 1);
     out.next_offset = expected;
     at += head->size_bytes;
   }
-  SL_ASSERT(at <= chunk->size());
+  SL_ASSERT(at <= chunk.size());
   return Status();
 }
 

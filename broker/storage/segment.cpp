@@ -1,6 +1,7 @@
 #include "broker/storage/segment.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 #include <fmt/format.h>
@@ -159,11 +160,20 @@ Result<Bytes> Segment::read_bytes(uint64_t position, uint64_t length) const {
   return std::move(*bytes);
 }
 
+Result<uint64_t> Segment::read_into(uint64_t position, std::span<uint8_t> into) const {
+  SL_ASSERT(position <= size_ && into.size() <= size_ - position);
+  sim::Result<uint64_t> n = log_.read_into(position, into);
+  if (!n.ok()) return disk_error(n.error(), fmt::format("read {} at {}", log_path_, position));
+  return *n;
+}
+
 Result<BatchHead> Segment::read_head(uint64_t position) const {
   if (position >= size_) return corrupt(fmt::format("{}: no batch at {} (size {})", log_path_, position, size_));
-  Result<Bytes> prefix = read_bytes(position, protocol::kBatchHeaderBytes);
-  if (!prefix.ok()) return prefix.error();
-  Result<BatchHead> head = parse_batch_head(*prefix, size_ - position);
+  // On the stack: this runs for every lookup and every batch of a scan.
+  std::array<uint8_t, protocol::kBatchHeaderBytes> buffer;
+  Result<uint64_t> n = read_into(position, std::span(buffer).first(std::min<uint64_t>(buffer.size(), size_ - position)));
+  if (!n.ok()) return n.error();
+  Result<BatchHead> head = parse_batch_head(ByteView(buffer).first(*n), size_ - position);
   if (!head.ok()) return corrupt(fmt::format("{} at {}: {}", log_path_, position, head.error().detail));
   return head;
 }

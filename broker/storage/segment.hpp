@@ -110,6 +110,9 @@ class Segment {
   // The head of the batch at `position` (which must be inside the file).
   Result<BatchHead> read_head(uint64_t position) const;
   Result<Bytes> read_bytes(uint64_t position, uint64_t length) const;
+  // read_bytes into the caller's buffer: how many bytes it read (REQUIRES: position + into.size()
+  // <= size_bytes(); short only if the file is).
+  Result<uint64_t> read_into(uint64_t position, std::span<uint8_t> into) const;
   // The position and head of the batch holding `offset`. REQUIRES: base <= offset < next_offset().
   // Sets *index_stale when an index entry did not point at the batch it names.
   Result<std::pair<uint64_t, BatchHead>> find(Offset offset, bool* index_stale) const;
