@@ -33,6 +33,7 @@ void ReplicationConfig::validate() const {
   positive(fetch_max_wait, "fetch_max_wait");
   positive(fetch_backoff, "fetch_backoff");
   positive(request_timeout, "request_timeout");
+  positive(fetch_session_eviction_idle, "fetch_session_eviction_idle");
   positive(hw_checkpoint_interval, "hw_checkpoint_interval");
   positive(flush_check_interval, "flush_check_interval");
   if (fetch_min_bytes < 0) throw ConfigError("replication.fetch_min_bytes: must not be negative");

@@ -56,6 +56,12 @@ struct ReplicationConfig {
   int32_t fetch_max_bytes = 10 << 20;
   int32_t fetch_partition_max_bytes = 1 << 20;
   sim::Duration fetch_backoff = sim::Duration::ms(500);
+  // The leader's fetch session cache (KIP-227, fetch_session.hpp):
+  // max.incremental.fetch.session.cache.slots, and how long a session may sit idle before any new
+  // session may evict it. Followers use sessions unless fetch_sessions is off.
+  size_t fetch_session_cache_slots = 1000;
+  sim::Duration fetch_session_eviction_idle = sim::Duration::s(120);
+  bool fetch_sessions = true;
   // Inter-broker requests (Fetch waits fetch_max_wait on top), AlterPartition to the controller.
   sim::Duration request_timeout = sim::Duration::s(5);
   // replica.high.watermark.checkpoint.interval.ms.

@@ -1,6 +1,7 @@
 #include "broker/replication/fetcher.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -9,6 +10,17 @@
 namespace seedlog::broker::replication {
 
 namespace proto = seedlog::protocol;
+
+namespace {
+
+// One partition of a fetch in flight.
+struct FetchSent {
+  uint64_t generation;
+  Offset offset;
+  std::optional<proto::FetchRequest::Partition> named;  // named in the request (else only in the session)
+};
+
+}  // namespace
 
 // One task per source broker. Its partitions change under it (the metadata task adds and removes
 // them) while it waits for an answer, so every answer is matched by key and role generation.
@@ -28,10 +40,17 @@ class Fetcher {
     // The defect truncated already, to the local HW; otherwise find the divergence point first.
     f.truncating = !manager_.config().defects.follower_truncates_to_hw;
     f.query_epoch = p.log() ? p.log()->latest_epoch().value_or(LeaderEpoch{-1}) : LeaderEpoch{-1};
-    parts_[p.key()] = f;
+    parts_.insert_or_assign(p.key(), f);
+    full_next();  // the leader answers a handed-over partition in full once (its new HW, its errors)
     wake_.notify();
   }
-  bool remove(const PartitionKey& key) { return parts_.erase(key) > 0; }
+  bool remove(const PartitionKey& key) {
+    auto it = parts_.find(key);
+    if (it == parts_.end()) return false;
+    if (it->second.named_in_session) forgotten_.push_back(key);
+    parts_.erase(it);
+    return true;
+  }
 
  private:
   void run();
@@ -44,6 +63,10 @@ class Fetcher {
   FollowedPartition* current(const PartitionKey& key, uint64_t generation);
   void back_off(const PartitionKey& key);
   sim::Instant next_retry() const;
+  // The next fetch is full and opens a new session (closing the current one, if any).
+  void full_next() { session_epoch_ = 0; }
+  void build_fetch(const std::vector<PartitionKey>& keys, proto::FetchRequest& req, std::map<PartitionKey, FetchSent>& sent);
+  bool on_session_answer(const proto::FetchResponse& resp, bool full);
 
   sim::Env& env_;
   ReplicaManager& manager_;
@@ -53,6 +76,11 @@ class Fetcher {
   std::map<PartitionKey, FollowedPartition> parts_;
   std::unique_ptr<RpcClient> rpc_;
   BrokerEpoch rpc_epoch_{-1};
+  // The fetch session with the leader: its id (0: none) and the epoch of the next request (0: the
+  // next request is full); removed partitions the leader's session may still hold.
+  int32_t session_id_ = 0;
+  int32_t session_epoch_ = 0;
+  std::vector<PartitionKey> forgotten_;
 };
 
 void Fetcher::run() {
@@ -83,6 +111,9 @@ bool Fetcher::ensure_client() {
     rpc_ = std::make_unique<RpcClient>(env_, RpcClientOptions{.client_id = replica_client_id(manager_.self(), *epoch),
                                                              .connect_timeout = manager_.config().request_timeout});
     rpc_epoch_ = *epoch;
+    // The session belongs to the old client id: the leader lets nobody else use or close it.
+    session_id_ = 0;
+    full_next();
   }
   return true;
 }
@@ -204,18 +235,12 @@ void Fetcher::on_epoch_end(const PartitionKey& key, const proto::OffsetForLeader
 
 // ---- fetching -------------------------------------------------------------------------------
 
-void Fetcher::fetch_round(const std::vector<PartitionKey>& keys) {
+// The request for `keys`; in an incremental session fetch only the partitions whose fields changed.
+void Fetcher::build_fetch(const std::vector<PartitionKey>& keys, proto::FetchRequest& req, std::map<PartitionKey, FetchSent>& sent) {
   const ReplicationConfig& config = manager_.config();
-  proto::FetchRequest req;
-  req.replica_id = manager_.self();
-  req.max_wait_ms = static_cast<int32_t>(config.fetch_max_wait.count_ns() / 1000000);
-  req.min_bytes = config.fetch_min_bytes;
-  req.max_bytes = config.fetch_max_bytes;
-  struct Sent {
-    uint64_t generation;
-    Offset offset;
-  };
-  std::map<PartitionKey, Sent> sent;
+  const bool full = !config.fetch_sessions || session_epoch_ == 0;
+  req.session_id = config.fetch_sessions ? session_id_ : 0;
+  req.session_epoch = config.fetch_sessions ? session_epoch_ : -1;
   for (const PartitionKey& key : keys) {
     const FollowedPartition& f = parts_.at(key);
     Partition& p = *f.partition;
@@ -226,17 +251,90 @@ void Fetcher::fetch_round(const std::vector<PartitionKey>& keys) {
     part.fetch_offset = p.log_end();
     part.log_start_offset = p.log_start();
     part.partition_max_bytes = config.fetch_partition_max_bytes;
+    FetchSent& s = sent[key];
+    s = FetchSent{f.generation, part.fetch_offset, std::nullopt};
+    if (!full && f.in_session == part) continue;
     if (req.topics.empty() || req.topics.back().topic != key.topic) req.topics.push_back({key.topic, {}, {}, {}});
     req.topics.back().partitions.push_back(part);
-    sent[key] = Sent{f.generation, part.fetch_offset};
+    s.named = std::move(part);
   }
+  // What the session holds but this fetch does not want any more: forgotten (a full fetch starts a
+  // new session from its own partitions).
+  auto forget = [&](const PartitionKey& key) {
+    if (full) return;
+    if (req.forgotten_topics_data.empty() || req.forgotten_topics_data.back().topic != key.topic) {
+      req.forgotten_topics_data.push_back({key.topic, {}, {}, {}});
+    }
+    req.forgotten_topics_data.back().partitions.push_back(key.partition);
+  };
+  for (auto& [key, f] : parts_) {
+    if ((f.in_session || f.named_in_session) && !sent.count(key)) {
+      forget(key);
+      f.in_session.reset();
+      f.named_in_session = false;
+    }
+  }
+  for (const PartitionKey& key : forgotten_) forget(key);
+  forgotten_.clear();
+}
+
+// The session's side of an answer; false when the answer is a session error (nothing to apply).
+bool Fetcher::on_session_answer(const proto::FetchResponse& resp, bool full) {
+  if (!manager_.config().fetch_sessions) return true;
+  if (resp.error_code == proto::ErrorCode::fetch_session_id_not_found) {
+    session_id_ = 0;
+    full_next();
+    return false;
+  }
+  if (resp.error_code != proto::ErrorCode::none) {
+    full_next();
+    return false;
+  }
+  if (full) {
+    session_id_ = resp.session_id;  // 0: the leader had no slot; the next fetch tries again
+    session_epoch_ = session_id_ != 0 ? 1 : 0;
+  } else if (resp.session_id != session_id_) {
+    full_next();  // not the session we asked about
+  } else {
+    session_epoch_ = session_epoch_ == std::numeric_limits<int32_t>::max() ? 1 : session_epoch_ + 1;
+  }
+  return true;
+}
+
+void Fetcher::fetch_round(const std::vector<PartitionKey>& keys) {
+  const ReplicationConfig& config = manager_.config();
+  proto::FetchRequest req;
+  req.replica_id = manager_.self();
+  req.max_wait_ms = static_cast<int32_t>(config.fetch_max_wait.count_ns() / 1000000);
+  req.min_bytes = config.fetch_min_bytes;
+  req.max_bytes = config.fetch_max_bytes;
+  std::map<PartitionKey, FetchSent> sent;
+  const bool full = session_epoch_ == 0;
+  build_fetch(keys, req, sent);
   if (sent.empty()) return;
+  for (const auto& [key, s] : sent) {
+    if (s.named) parts_.at(key).named_in_session = config.fetch_sessions;
+  }
   const sim::Duration timeout = config.fetch_max_wait + config.request_timeout;
   auto resp = rpc_->call_as<proto::FetchResponse>(sim::NodeId{static_cast<uint32_t>(source_.value())}, hooks_.kafka_port,
                                                  req, 11, timeout);
-  if (!resp.ok() || resp->error_code != proto::ErrorCode::none) {
+  if (!resp.ok()) {
+    full_next();  // the leader may or may not have moved the session's epoch
     for (const auto& [key, s] : sent) back_off(key);
     return;
+  }
+  const bool session_error = resp->error_code == proto::ErrorCode::fetch_session_id_not_found ||
+                             resp->error_code == proto::ErrorCode::invalid_fetch_session_epoch;
+  if (!on_session_answer(resp.value(), full)) {
+    if (!session_error) {
+      for (const auto& [key, s] : sent) back_off(key);
+    }
+    return;  // a session error: the next fetch, full, follows at once
+  }
+  // The leader's session now holds what this request named (for partitions still in our hands).
+  for (const auto& [key, s] : sent) {
+    FollowedPartition* f = current(key, s.generation);
+    if (f != nullptr && s.named && config.fetch_sessions) f->in_session = s.named;
   }
   for (const auto& t : resp->responses) {
     for (const auto& a : t.partitions) {
@@ -264,7 +362,10 @@ void Fetcher::on_fetched(const PartitionKey& key, Offset sent_offset, const prot
     back_off(key);
     return;
   }
-  if (p.log_end() != sent_offset) return;  // the log moved meanwhile: fetch again from the new end
+  if (p.log_end() != sent_offset) {
+    full_next();  // the leader believes it delivered this answer's HW: have it answered in full
+    return;       // the log moved meanwhile: fetch again from the new end
+  }
   const proto::ByteView records = answer.records ? proto::ByteView(*answer.records) : proto::ByteView();
   const uint64_t generation = f.generation;
   const Partition::Step step = p.append_as_follower(generation, records, answer.high_watermark);

@@ -13,6 +13,15 @@
 // leader's log start, restarts the log there). Errors back off for fetch_backoff; fencing errors wait
 // for the metadata, which re-resolves the leader and moves the partition to another fetcher.
 //
+// Fetch sessions (KIP-227, fetch_session.hpp): with replication.fetch_sessions on, the first fetch
+// is full and opens a session; later ones are incremental: they name only partitions whose fetch
+// position or epoch changed, forget the partitions no longer fetched (truncating, backing off,
+// removed), and get answers only for partitions with something new. Any doubt falls back to a full
+// fetch that opens a new session: a failed or timed-out request, FETCH_SESSION_ID_NOT_FOUND (the
+// leader restarted or evicted the session), INVALID_FETCH_SESSION_EPOCH, a partition handed over
+// (a new role generation: the leader must answer it in full once), or an answer discarded because
+// the log moved meanwhile (the leader believes it delivered that HW).
+//
 // With the follower-truncates-to-hw defect the truncation phase is skipped: become_follower already
 // truncated to the local HW (Partition::become_follower).
 #pragma once
@@ -34,6 +43,10 @@ struct FollowedPartition {
   LeaderEpoch query_epoch{-1};    // the epoch the next OffsetForLeaderEpoch asks about
   int truncation_rounds = 0;
   sim::Instant retry_at;          // backoff after an error
+  // What the leader's fetch session holds for this partition (KIP-227): the fields of the last
+  // request that named it. A partition whose fields are unchanged is left out of incremental fetches.
+  std::optional<protocol::FetchRequest::Partition> in_session;
+  bool named_in_session = false;  // sent in a session request since the last full fetch (may be in flight)
 };
 
 class Fetcher;

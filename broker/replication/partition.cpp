@@ -67,6 +67,15 @@ Partition::Partition(sim::Env& env, PartitionKey key, const ReplicationConfig& c
 
 Partition::~Partition() = default;
 
+void Partition::unwatch(const FetchWaiter& waiter) {
+  std::erase_if(watchers_, [&](const auto& w) { return w.first == &waiter; });
+}
+
+void Partition::notify_changed() {
+  changed_.notify();
+  for (const auto& [waiter, slot] : watchers_) waiter->mark(slot);
+}
+
 Offset Partition::log_end() const { return log_ ? log_->log_end_offset() : Offset{-1}; }
 Offset Partition::high_watermark() const { return log_ ? log_->high_watermark() : Offset{-1}; }
 Offset Partition::log_start() const { return log_ ? log_->log_start_offset() : Offset{-1}; }
@@ -141,7 +150,7 @@ void Partition::set_role(Role role, const metadata::PartitionInfo& info) {
   ++generation_;
   hw_announced_ = false;
   emit_role();
-  changed_.notify();
+  notify_changed();
 }
 
 void Partition::emit_role() {
@@ -158,7 +167,7 @@ void Partition::become_none(std::string_view why) {
   env_.emit("replica.role", {{"topic", key_.topic}, {"partition", key_.partition}, {"role", "none"},
                              {"leader", leader_.value()}, {"leader_epoch", leader_epoch_.value()},
                              {"log_end", log_end().value()}, {"hw", high_watermark().value()}, {"why", why}});
-  changed_.notify();
+  notify_changed();
 }
 
 storage::Status Partition::become_leader(const metadata::PartitionInfo& info) {
@@ -206,7 +215,7 @@ void Partition::update_isr(const metadata::PartitionInfo& info) {
   if (leader_state_->apply_committed(info.isr, info.partition_epoch)) {
     emit_isr();
     maybe_advance_hw();
-    changed_.notify();
+    notify_changed();
   }
 }
 
@@ -266,7 +275,7 @@ LeaderAppend Partition::append_as_leader(proto::ByteView records) {
   out.first_offset = appended->first_offset;
   out.last_offset = appended->last_offset;
   maybe_advance_hw();
-  changed_.notify();
+  notify_changed();
   return out;
 }
 
@@ -287,7 +296,7 @@ bool Partition::maybe_advance_hw() {
   SL_ASSERT_MSG(log_->high_watermark() > before, "the leader's HW never goes down");
   SL_ASSERT(log_->high_watermark() <= log_end());
   emit_hw(&c);
-  changed_.notify();
+  notify_changed();
   return true;
 }
 
@@ -302,7 +311,7 @@ std::optional<std::vector<BrokerId>> Partition::take_isr_proposal(const std::vec
   if (!proposal) return std::nullopt;
   leader_state_->set_pending(*proposal);
   emit_isr();
-  changed_.notify();
+  notify_changed();
   return proposal;
 }
 
@@ -311,7 +320,7 @@ void Partition::on_alter_partition_answer(const std::vector<BrokerId>& isr, Part
   if (leader_state_->apply_committed(isr, partition_epoch)) {
     emit_isr();
     maybe_advance_hw();
-    changed_.notify();
+    notify_changed();
   }
 }
 
@@ -320,7 +329,7 @@ void Partition::on_alter_partition_failed() {
   leader_state_->clear_pending();
   emit_isr();
   maybe_advance_hw();
-  changed_.notify();
+  notify_changed();
 }
 
 // ---- follower -------------------------------------------------------------------------------
@@ -354,7 +363,7 @@ void Partition::apply_hw_locked(Offset leader_hw) {
   hw_announced_ = true;
   log_->update_high_watermark(target);
   emit_hw(nullptr);
-  changed_.notify();
+  notify_changed();
 }
 
 Partition::Step Partition::truncate_to(uint64_t generation, Offset offset, std::string_view reason) {
@@ -374,7 +383,7 @@ storage::Status Partition::truncate_locked(Offset offset, std::string_view reaso
   (void)rebuild_producer_state();
   env_.emit("replica.truncate", {{"topic", key_.topic}, {"partition", key_.partition}, {"from", from.value()},
                                  {"to", log_end().value()}, {"reason", reason}, {"hw", high_watermark().value()}});
-  changed_.notify();
+  notify_changed();
   return {};
 }
 
@@ -391,7 +400,7 @@ Partition::Step Partition::truncate_fully_and_start_at(uint64_t generation, Offs
   env_.emit("replica.truncate", {{"topic", key_.topic}, {"partition", key_.partition}, {"from", from.value()},
                                  {"to", log_end().value()}, {"reason", reason}, {"hw", high_watermark().value()},
                                  {"restart_at", offset.value()}});
-  changed_.notify();
+  notify_changed();
   return {};
 }
 

@@ -66,6 +66,34 @@ struct LeaderAppend {
   uint64_t generation = 0; // the role generation the append happened in
 };
 
+// A long-polling Fetch waiting for changes of some partitions (fetch.cpp): each partition it
+// watches marks its slot and wakes it on every change, so the fetch wakes only for its own
+// partitions and re-reads only the ones that changed.
+class FetchWaiter {
+ public:
+  FetchWaiter(sim::Scheduler& scheduler, size_t slots) : signal_(scheduler), dirty_(slots, 0) {}
+  void mark(size_t slot) {
+    SL_ASSERT(slot < dirty_.size());
+    if (!dirty_[slot]) {
+      dirty_[slot] = 1;
+      changed_.push_back(slot);
+    }
+    signal_.notify();
+  }
+  bool any_changed() const { return !changed_.empty(); }
+  // The slots changed since the last take, in the order they changed.
+  std::vector<size_t> take() {
+    for (size_t slot : changed_) dirty_[slot] = 0;
+    return std::exchange(changed_, {});
+  }
+  bool wait_until(sim::Instant deadline) { return signal_.wait_until(deadline); }
+
+ private:
+  Signal signal_;
+  std::vector<uint8_t> dirty_;
+  std::vector<size_t> changed_;
+};
+
 // The process's reaction to a failed disk under a replica's log (ReplicaManagerHooks::storage_failed).
 using StorageFailed = std::function<void(const std::string& why)>;
 
@@ -137,6 +165,9 @@ class Partition {
   Step truncate_fully_and_start_at(uint64_t generation, Offset offset, std::string_view reason);
 
   // ---- both ------------------------------------------------------------------------------------
+  // Long polls: `waiter` hears of every change of this partition as `slot` until unwatch.
+  void watch(FetchWaiter& waiter, size_t slot) { watchers_.push_back({&waiter, slot}); }
+  void unwatch(const FetchWaiter& waiter);
   Offset log_end() const;
   Offset high_watermark() const;
   Offset log_start() const;
@@ -157,6 +188,8 @@ class Partition {
   void on_log_error(const storage::LogError& error, std::string_view during);
   storage::Status truncate_locked(Offset offset, std::string_view reason);
   void apply_hw_locked(Offset hw);
+  // Every change: wakes the broker-wide signal and this partition's long polls.
+  void notify_changed();
 
   sim::Env& env_;
   PartitionKey key_;
@@ -175,6 +208,7 @@ class Partition {
   std::optional<LeaderState> leader_state_;
   ProducerStateTable producers_;
   FiberMutex append_lock_;
+  std::vector<std::pair<FetchWaiter*, size_t>> watchers_;  // in the order they started watching
 };
 
 // The producer fields of every batch in `records` (one per batch, in order); nullopt when the

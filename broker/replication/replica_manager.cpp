@@ -31,7 +31,10 @@ ReplicaManager::ReplicaManager(sim::Env& env, controller::MetadataStateMachine& 
                                ReplicationConfig config)
     : env_(env), metadata_(metadata), hooks_(std::move(hooks)), config_(std::move(config)),
       self_(static_cast<int32_t>(env.id().value())), changed_(env.scheduler()), metadata_signal_(env.scheduler()),
-      isr_wakeup_(env.scheduler()) {
+      isr_wakeup_(env.scheduler()),
+      sessions_(FetchSessionConfig{.max_sessions = config_.fetch_session_cache_slots,
+                                   .eviction_idle = config_.fetch_session_eviction_idle},
+                sim::Rng(sim::mix64(sim::fnv1a64("fetch-session-ids") ^ (uint64_t{env.id().value()} << 32) ^ env.incarnation()))) {
   config_.validate();
   SL_ASSERT(hooks_.broker_epoch && hooks_.active_controller);
   fetchers_ = std::make_unique<FetcherManager>(env_, *this, hooks_);

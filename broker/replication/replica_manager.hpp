@@ -8,7 +8,7 @@
 //     this broker has registered and its image holds that registration: by then the controller has
 //     taken a restarted broker out of every ISR and moved its leaderships away, so a process that
 //     lost unflushed data never leads or counts for an ISR with it.
-//   - Produce (v7), Fetch (v11, consumers and followers), ListOffsets (v2), OffsetForLeaderEpoch
+//   - Produce (v7), Fetch (v11 with incremental fetch sessions, consumers and followers), ListOffsets (v2), OffsetForLeaderEpoch
 //     (v3/v4) are answered by handle(); see produce.cpp and fetch.cpp.
 //   - Followers replicate through one fetcher task per source broker (fetcher.hpp).
 //   - The ISR task proposes ISR changes to the active controller with AlterPartition v3.
@@ -34,6 +34,7 @@
 #include "broker/controller/state_machine.hpp"
 #include "broker/net/rpc.hpp"
 #include "broker/replication/config.hpp"
+#include "broker/replication/fetch_session.hpp"
 #include "broker/replication/partition.hpp"
 #include "sim/fiber_sync.hpp"
 
@@ -76,6 +77,7 @@ class ReplicaManager {
 
   BrokerId self() const { return self_; }
   const ReplicationConfig& config() const { return config_; }
+  const FetchSessionCache& fetch_sessions() const { return sessions_; }
   // Registered, and the image holds this registration: roles are applied from then on.
   bool ready() const;
   Partition* partition(std::string_view topic, int32_t partition);
@@ -121,6 +123,9 @@ class ReplicaManager {
   Signal isr_wakeup_;
   bool metadata_dirty_ = true;
   std::unique_ptr<FetcherManager> fetchers_;
+  // Process memory: a restarted broker starts with no sessions, and its fetchers' next
+  // incremental fetches are answered FETCH_SESSION_ID_NOT_FOUND.
+  FetchSessionCache sessions_;
   std::unique_ptr<RpcClient> controller_rpc_;
 };
 
