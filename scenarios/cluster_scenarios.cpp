@@ -61,6 +61,7 @@ class ClusterScenario final : public ScenarioRun {
     if (streams()) config.replication.min_insync_replicas = shape_.stream.min_insync_replicas;
     config.group.offsets_replication_factor = static_cast<int16_t>(std::min(3, shape_.brokers));
     if (shape_.segment_bytes > 0) config.replication.log.segment_bytes = shape_.segment_bytes;
+    config.replication.fetch_sessions = shape_.fetch_sessions;
     for (int i = 0; i < shape_.brokers; ++i) {
       brokers_.push_back(w.add_node(fmt::format("n{}", i), [config](sim::Env& env) { broker::server::BrokerNode::boot(env, config); }));
     }

@@ -171,6 +171,9 @@ ClusterSpec read_cluster_spec(const toml::table& root) {
   TableReader cluster(subtable(root, "cluster"), "cluster");
   spec.brokers = static_cast<int>(cluster.integer("brokers", spec.brokers, 1, 64));
   spec.controllers = static_cast<int>(cluster.integer("controllers", spec.controllers, 1, 64));
+  spec.segment_bytes = static_cast<uint64_t>(
+      cluster.integer("segment_bytes", static_cast<int64_t>(spec.segment_bytes), 0, int64_t{1} << 40));
+  spec.fetch_sessions = cluster.boolean("fetch_sessions", spec.fetch_sessions);
   cluster.refuse_unknown_keys();
 
   TableReader workload(subtable(root, "workload"), "workload");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "scenarios/scenario_file.hpp"
+#include "sim/world.hpp"
 
 namespace seedlog::scenarios {
 namespace {
@@ -67,6 +68,55 @@ TEST(ScenarioFile, AFixedNemesisProfileSetsTheRatesAndNoFaultsMeansNone) {
   for (const auto& e : k.schedule.events) {
     EXPECT_TRUE(e.kind == FaultKind::kill || e.kind == FaultKind::start || e.kind == FaultKind::heal) << to_string(e.kind);
   }
+}
+
+// The broker knobs of [cluster] are read and checked; without fetch sessions no leader opens one
+// and the cluster still passes every check.
+TEST(ScenarioFile, FetchSessionsAndSegmentBytesReachTheBrokers) {
+  constexpr std::string_view kBase = R"(
+[cluster]
+brokers = 3
+controllers = 3
+segment_bytes = 4096
+fetch_sessions = FS
+[workload]
+name = "produce-consume"
+partitions = 2
+rate_per_s = 40
+[nemesis]
+targets = "none"
+[phases]
+faults_s = 6
+converge_s = 10
+)";
+  std::string why;
+  std::string with = std::string(kBase).replace(std::string(kBase).find("FS"), 2, "true");
+  std::string without = std::string(kBase).replace(std::string(kBase).find("FS"), 2, "false");
+  auto on = parse_scenario_file(with, "on.toml", &why);
+  ASSERT_TRUE(on.has_value()) << why;
+  auto off = parse_scenario_file(without, "off.toml", &why);
+  ASSERT_TRUE(off.has_value()) << why;
+  struct Seen {
+    int sessions = 0;  // fetch sessions the leaders opened
+  };
+  auto run = [](const ScenarioInfo& info, Seen& seen) {
+    RunSettings settings;
+    settings.attach = [&seen](sim::World& w) {
+      w.trace().subscribe([&seen](const sim::TraceEvent& e) {
+        if (e.kind == "fetch.session_opened") ++seen.sessions;
+      });
+    };
+    return run_scenario(info, 5, settings);
+  };
+  Seen with_sessions, without_sessions;
+  const RunReport a = run(*on, with_sessions);
+  const RunReport b = run(*off, without_sessions);
+  EXPECT_EQ(a.judgement.verdict, Verdict::pass) << a.judgement.detail;
+  EXPECT_EQ(b.judgement.verdict, Verdict::pass) << b.judgement.detail;
+  EXPECT_GE(with_sessions.sessions, 2) << "each follower opens a session with each leader";
+  EXPECT_EQ(without_sessions.sessions, 0) << "fetch_sessions = false did not reach the brokers";
+  EXPECT_NE(error_of("[cluster]\nfetch_sessions = 1\n").find("fetch_sessions"), std::string::npos);
+  EXPECT_NE(error_of("[cluster]\nsegment_bytes = 10\n").find("segment"), std::string::npos);
 }
 
 TEST(ScenarioFile, MistakesNameTheFileTheLineAndTheKey) {

@@ -154,6 +154,14 @@ proto::Response ReplicaManager::fetch(const proto::Request& request) {
     return respond(request, std::move(resp));
   }
   resp.session_id = ctx.response_session_id;
+  if (ctx.session && !ctx.incremental) {
+    // Rare (a follower's first fetch, or its fall back after a session error), and what a reader
+    // of the trace needs to see session churn after restarts and evictions.
+    env_.emit("fetch.session_opened", {{"session", ctx.response_session_id},
+                                       {"client", request.header.client_id.value_or(std::string())},
+                                       {"partitions", static_cast<int64_t>(ctx.partitions().size())},
+                                       {"cached", static_cast<int64_t>(sessions_.size())}});
+  }
   const ReaderGuard reading(ctx.session);
   std::vector<FetchSlot> slots;
   slots.reserve(ctx.partitions().size());

@@ -185,6 +185,7 @@ TEST(FetchSessionResponse, OnlyPartitionsWithSomethingNewAreAnswered) {
 // ---- in a cluster -------------------------------------------------------------------------------
 
 using testing::ReplCluster;
+using testing::ReplClusterOptions;
 
 proto::FetchRequest consumer_fetch(int32_t id, int32_t epoch, std::vector<std::pair<int32_t, int64_t>> parts) {
   proto::FetchRequest r;
@@ -278,6 +279,26 @@ TEST(FetchSessionCluster, FollowersReplicateThroughSessionsAcrossALeaderRestart)
     for (int p = 0; p < 3; ++p) leads = leads || t.leader_of("t", p) == n;
     if (leads) {
       EXPECT_GE(t.cluster().broker(n)->replicas().fetch_sessions().size(), 2u) << "node " << n;
+    }
+  }
+  for (const auto& v : t.violations()) ADD_FAILURE() << v;
+}
+
+// replication.fetch_sessions = false (scenario key cluster.fetch_sessions): followers send only
+// full sessionless fetches, so no leader caches a session, and replication works as before.
+TEST(FetchSessionCluster, WithSessionsOffFollowersFetchInFullAndNoSessionIsCached) {
+  ReplClusterOptions options{.nodes = 3, .seed = 12};
+  options.node.replication.fetch_sessions = false;
+  ReplCluster t(options);
+  t.start().create_topic("t", 3, 3);
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(t.produce("t", i % 3, fmt::format("m{}", i)).ok());
+  for (int p = 0; p < 3; ++p) ASSERT_TRUE(t.wait_in_sync("t", p));
+  t.run_for(2_s);
+  for (int n = 0; n < 3; ++n) EXPECT_EQ(t.cluster().broker(n)->replicas().fetch_sessions().size(), 0u) << "node " << n;
+  for (int p = 0; p < 3; ++p) {
+    const int leader = t.leader_of("t", p);
+    for (int n = 0; n < 3; ++n) {
+      EXPECT_EQ(t.replica(n, "t", p)->log_end(), t.replica(leader, "t", p)->log_end()) << n << "/" << p;
     }
   }
   for (const auto& v : t.violations()) ADD_FAILURE() << v;
