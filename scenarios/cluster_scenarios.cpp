@@ -79,7 +79,9 @@ class ClusterScenario final : public ScenarioRun {
     supervise(w);
     if (streams()) {
       const Duration produce_for = shape_.fault_phase + std::min(Duration::s(5), shape_.converge / 4);
-      stream_ = std::make_unique<StreamWorkload>(shape_.stream, brokers_, produce_for, client_defects_);
+      StreamSpec stream = shape_.stream;
+      stream.fetch_sessions = shape_.fetch_sessions;
+      stream_ = std::make_unique<StreamWorkload>(stream, brokers_, produce_for, client_defects_);
       stream_->setup(w);
     } else {
       client_ = w.add_node("client", [this](sim::Env& env) { workload(env); });

@@ -44,8 +44,8 @@ struct ClusterSpec {
   // Every partition log's segment.bytes (0: the broker's default, 1 GiB). Small segments roll
   // during a run, and each roll flushes and moves the recovery point (docs/storage.md).
   uint64_t segment_bytes = 0;
-  // Followers fetch in incremental fetch sessions (KIP-227, docs/replication.md); false: every
-  // follower fetch is a full, sessionless one, as before Kafka 1.1.
+  // Followers and consumers fetch in incremental fetch sessions (KIP-227, docs/replication.md);
+  // false: every fetch is a full, sessionless one, as before Kafka 1.1.
   bool fetch_sessions = true;
   // Phases: faults, then a heal and `converge` time in which the liveness checks must come true.
   sim::Duration fault_phase = sim::Duration::s(40);

@@ -97,13 +97,17 @@ converge_s = 10
   auto off = parse_scenario_file(without, "off.toml", &why);
   ASSERT_TRUE(off.has_value()) << why;
   struct Seen {
-    int sessions = 0;  // fetch sessions the leaders opened
+    int sessions = 0;           // fetch sessions the leaders opened
+    int consumer_sessions = 0;  // of which for a consumer (client ids g<group>-c<slot>)
   };
   auto run = [](const ScenarioInfo& info, Seen& seen) {
     RunSettings settings;
     settings.attach = [&seen](sim::World& w) {
       w.trace().subscribe([&seen](const sim::TraceEvent& e) {
-        if (e.kind == "fetch.session_opened") ++seen.sessions;
+        if (e.kind != "fetch.session_opened") return;
+        ++seen.sessions;
+        const sim::TraceValue* client = e.find("client");
+        if (client != nullptr && client->type == sim::TraceValue::Type::str && client->s.starts_with("g0-c")) ++seen.consumer_sessions;
       });
     };
     return run_scenario(info, 5, settings);
@@ -114,6 +118,7 @@ converge_s = 10
   EXPECT_EQ(a.judgement.verdict, Verdict::pass) << a.judgement.detail;
   EXPECT_EQ(b.judgement.verdict, Verdict::pass) << b.judgement.detail;
   EXPECT_GE(with_sessions.sessions, 2) << "each follower opens a session with each leader";
+  EXPECT_GE(with_sessions.consumer_sessions, 1) << "consumers open sessions with the leaders they fetch from";
   EXPECT_EQ(without_sessions.sessions, 0) << "fetch_sessions = false did not reach the brokers";
   EXPECT_NE(error_of("[cluster]\nfetch_sessions = 1\n").find("fetch_sessions"), std::string::npos);
   EXPECT_NE(error_of("[cluster]\nsegment_bytes = 10\n").find("segment"), std::string::npos);

@@ -196,6 +196,7 @@ client::ConsumerConfig consumer_config(State& s, int group, int slot, model::Pro
   c.client_id = fmt::format("g{}-c{}", group, slot);
   c.auto_offset_reset = client::OffsetReset::earliest;
   c.fetch_max_wait = 100_ms;
+  c.fetch_sessions = s.spec.fetch_sessions;
   c.request_timeout = 5_s;
   c.recorder = &s.recorder;
   c.process = process.value();

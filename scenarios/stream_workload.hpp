@@ -54,6 +54,7 @@ struct StreamSpec {
   // Each consumer on a node of its own (a consumer-pause freezes one member), instead of one node
   // per group running all its members.
   bool node_per_consumer = false;
+  bool fetch_sessions = true;  // consumers fetch in KIP-227 sessions (ClusterSpec::fetch_sessions)
 
   void validate() const;  // throws ConfigError naming the field
 };

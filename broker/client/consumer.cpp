@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "broker/client/fetch_session_handler.hpp"
 #include "model/history.hpp"
 
 namespace seedlog::broker::client {
@@ -111,8 +112,9 @@ struct PartState {
 struct CompletedFetch {
   int32_t broker = -1;
   std::vector<std::pair<TopicPartition, proto::Offset>> asked;
-  std::optional<proto::FetchResponse> response;  // none: the request failed
+  std::optional<proto::FetchResponse> response;  // none: the request failed, or a session error
   std::string failure;
+  bool session_error = false;
 };
 
 struct Consumer::Impl {
@@ -127,6 +129,7 @@ struct Consumer::Impl {
   std::map<TopicPartition, PartState> parts;
   std::deque<CompletedFetch> completed;
   std::set<int32_t> fetching_from;         // brokers with a fetch in flight
+  std::map<int32_t, FetchSessionHandler> fetch_sessions;  // per broker, kept across requests
   std::map<int32_t, sim::Instant> broker_backoff;
   bool metadata_stale = true;
   sim::Instant metadata_at;
@@ -419,21 +422,35 @@ struct Consumer::Impl {
       req.max_bytes = cfg.fetch_max_bytes;
       CompletedFetch done;
       done.broker = broker;
+      std::vector<FetchSessionHandler::Wanted> wanted;
+      wanted.reserve(tps.size());
       for (const auto& tp : tps) {
         PartState& s = parts.at(tp);
-        if (req.topics.empty() || req.topics.back().topic != tp.topic) req.topics.push_back({tp.topic, {}, {}, {}});
-        req.topics.back().partitions.push_back(
-            {tp.partition, *s.leader_epoch, s.position->offset, proto::LeaderEpoch{-1}, proto::Offset{-1}, cfg.max_partition_fetch_bytes, {}});
+        wanted.push_back({tp, {tp.partition, *s.leader_epoch, s.position->offset, proto::LeaderEpoch{-1}, proto::Offset{-1},
+                               cfg.max_partition_fetch_bytes, {}}});
         s.in_flight = true;
         done.asked.emplace_back(tp, s.position->offset);
       }
+      fetch_sessions[broker].build(wanted, cfg.fetch_sessions, req);
       fetching_from.insert(broker);
       ++stats.fetches;
       env.spawn(fmt::format("{}-fetch-{}", cfg.client_id, broker), [self, req = std::move(req), done = std::move(done)]() mutable {
         auto r = self->rpc.call_as<proto::FetchResponse>(node_of(done.broker), self->cfg.port, req, kFetchVersion,
                                                          self->cfg.request_timeout);
-        if (r.ok()) done.response = std::move(r.value());
-        else done.failure = r.error().to_string();
+        FetchSessionHandler& session = self->fetch_sessions[done.broker];
+        const uint64_t opened = session.sessions_opened();
+        const uint64_t session_errors = session.session_errors();
+        if (r.ok()) {
+          // A session error carries no partitions: nothing to apply, and the broker is fine (the
+          // next fetch, full, opens a new session).
+          if (session.on_answer(r.value())) done.response = std::move(r.value());
+          else done.session_error = true;
+        } else {
+          session.on_failure();
+          done.failure = r.error().to_string();
+        }
+        self->stats.fetch_sessions_opened += session.sessions_opened() - opened;
+        self->stats.fetch_session_errors += session.session_errors() - session_errors;
         self->fetching_from.erase(done.broker);
         self->completed.push_back(std::move(done));
         self->fetched.set();
@@ -442,7 +459,7 @@ struct Consumer::Impl {
   }
 
   void on_fetch(CompletedFetch& f) {
-    if (!f.response) broker_failed(f.broker);
+    if (!f.response && !f.session_error) broker_failed(f.broker);
     for (const auto& [tp, offset] : f.asked) {
       PartState* s = find(tp);
       if (s == nullptr) continue;  // unassigned meanwhile

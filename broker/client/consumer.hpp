@@ -6,7 +6,9 @@
 // partition, a position: the offset of the next record to return and the leader epoch of the last
 // record returned. It fetches with Fetch v11 from each partition's leader, one request per broker
 // carrying every assigned partition that broker leads, each with the leader's current epoch
-// (fetch.max.bytes, max.partition.fetch.bytes, fetch.min.bytes, fetch.max.wait.ms). The broker
+// (fetch.max.bytes, max.partition.fetch.bytes, fetch.min.bytes, fetch.max.wait.ms), in an
+// incremental fetch session per broker (KIP-227, fetch_session_handler.hpp) unless
+// fetch_sessions is off: after the first full fetch only changed partitions are named. The broker
 // returns whole batches below the high watermark; a batch may start before the fetch offset (the
 // consumer drops the records before its position) and the last one may be cut (dropped, fetched
 // again).
@@ -88,6 +90,7 @@ struct ConsumerConfig {
   int32_t max_partition_fetch_bytes = 1024 * 1024;  // max.partition.fetch.bytes
   int32_t fetch_min_bytes = 1;                      // fetch.min.bytes
   sim::Duration fetch_max_wait = sim::Duration::ms(500);  // fetch.max.wait.ms
+  bool fetch_sessions = true;                             // KIP-227 sessions; false: full fetches
   size_t max_poll_records = 500;
   sim::Duration request_timeout = sim::Duration::s(30);
   sim::Duration retry_backoff = sim::Duration::ms(100);
@@ -181,6 +184,8 @@ struct ConsumerStats {
   uint64_t polls = 0;
   uint64_t records = 0;
   uint64_t fetches = 0;
+  uint64_t fetch_sessions_opened = 0;
+  uint64_t fetch_session_errors = 0;  // FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH
   uint64_t validations = 0;  // positions confirmed by OffsetForLeaderEpoch
   uint64_t truncations = 0;
   uint64_t resets = 0;       // positions set by ListOffsets

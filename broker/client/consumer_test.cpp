@@ -224,6 +224,40 @@ TEST(Consumer, PositionsSurviveALeaderKillWithNothingSkippedOrRepeated) {
   EXPECT_TRUE(result.valid) << model::to_text(result);
 }
 
+// KIP-227 on the consumer side: with sessions (the default) and without, the same records in the
+// same order, also across a leader restart (a restarted broker has forgotten every session, so a
+// consumer fetching from it again meets FETCH_SESSION_ID_NOT_FOUND and opens a new one).
+TEST(Consumer, ReadsTheSameWithAndWithoutFetchSessionsAcrossALeaderRestart) {
+  for (bool sessions : {true, false}) {
+    SCOPED_TRACE(sessions ? "sessions" : "no sessions");
+    Rig s({.nodes = 3, .seed = 34});
+    s.start("t", 3, 3);
+    const auto first = iota(1, 90);
+    auto sent = s.produce("t", first, [](int64_t v) { return static_cast<int32_t>(v % 3); });
+    ConsumerConfig cfg{.auto_offset_reset = OffsetReset::earliest, .max_partition_fetch_bytes = 256, .max_poll_records = 7};
+    cfg.fetch_sessions = sessions;
+    s.make_consumer(cfg, {{"t", 0}, {"t", 1}, {"t", 2}});
+    s.consume(first.size());
+    EXPECT_EQ(s.consumer->stats().fetch_sessions_opened > 0, sessions);
+    const int leader = s.t.leader_of("t", 0);
+    s.t.restart(leader);
+    ASSERT_TRUE(s.t.run_until([&] { return s.t.cluster().broker(leader) && s.t.cluster().broker(leader)->replicas().ready(); }, 30_s));
+    const auto second = iota(91, 90);
+    const auto more = s.produce("t", second, [](int64_t v) { return static_cast<int32_t>(v % 3); });
+    sent.insert(sent.end(), more.begin(), more.end());
+    auto values = first;
+    values.insert(values.end(), second.begin(), second.end());
+    s.consume(values.size() - s.got.size());
+    ASSERT_EQ(s.got.size(), values.size());
+    expect_exactly_once_in_order(s, "t", 3, sent, values);
+    if (!sessions) {
+      EXPECT_EQ(s.consumer->stats().fetch_sessions_opened, 0u);
+    }
+    const auto result = s.check();
+    EXPECT_TRUE(result.valid) << model::to_text(result);
+  }
+}
+
 TEST(Consumer, AutoOffsetResetEarliestLatestAndNone) {
   Rig s({.nodes = 3, .seed = 33});
   s.start("t", 1, 3);

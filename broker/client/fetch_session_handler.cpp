@@ -1,0 +1,75 @@
+#include "broker/client/fetch_session_handler.hpp"
+
+#include <limits>
+
+namespace seedlog::broker::client {
+
+namespace proto = seedlog::protocol;
+
+void FetchSessionHandler::build(const std::vector<Wanted>& wanted, bool enabled, proto::FetchRequest& req) {
+  pending_.clear();
+  for (const Wanted& w : wanted) pending_[w.partition] = w.fields;
+  pending_enabled_ = enabled;
+  if (!enabled) {
+    id_ = 0;
+    full_next();
+  }
+  const bool full = epoch_ == 0;
+  pending_full_ = full;
+  req.session_id = enabled ? id_ : 0;  // a full fetch naming a session closes it
+  req.session_epoch = enabled ? epoch_ : -1;
+  req.topics.clear();
+  req.forgotten_topics_data.clear();
+  // In key order, so that each topic's partitions are adjacent.
+  for (const auto& [tp, fields] : pending_) {
+    if (!full) {
+      auto held = session_.find(tp);
+      if (held != session_.end() && held->second == fields) continue;
+    }
+    if (req.topics.empty() || req.topics.back().topic != tp.topic) req.topics.push_back({tp.topic, {}, {}, {}});
+    req.topics.back().partitions.push_back(fields);
+  }
+  if (full) return;
+  for (const auto& [tp, fields] : session_) {
+    if (pending_.contains(tp)) continue;
+    if (req.forgotten_topics_data.empty() || req.forgotten_topics_data.back().topic != tp.topic) {
+      req.forgotten_topics_data.push_back({tp.topic, {}, {}, {}});
+    }
+    req.forgotten_topics_data.back().partitions.push_back(tp.partition);
+  }
+}
+
+bool FetchSessionHandler::on_answer(const proto::FetchResponse& resp) {
+  if (!pending_enabled_) return true;
+  if (resp.error_code != proto::ErrorCode::none) {
+    // FETCH_SESSION_ID_NOT_FOUND: the broker forgot the session (a restart, an eviction); any
+    // other top-level error: the session's state is in doubt. Either way, start a new one.
+    if (resp.error_code == proto::ErrorCode::fetch_session_id_not_found) id_ = 0;
+    ++errors_;
+    full_next();
+    return false;
+  }
+  if (pending_full_) {
+    id_ = resp.session_id;  // 0: the broker had no slot; the next fetch tries again
+    epoch_ = id_ != 0 ? 1 : 0;
+    if (id_ != 0) ++opened_;
+  } else if (resp.session_id != id_) {
+    full_next();  // not the session we asked about: its answer still fits our request
+    return true;
+  } else {
+    epoch_ = epoch_ == std::numeric_limits<int32_t>::max() ? 1 : epoch_ + 1;
+  }
+  if (id_ != 0) session_ = pending_;
+  return true;
+}
+
+void FetchSessionHandler::on_failure() {
+  if (pending_enabled_) full_next();
+}
+
+void FetchSessionHandler::full_next() {
+  epoch_ = 0;
+  session_.clear();
+}
+
+}  // namespace seedlog::broker::client
