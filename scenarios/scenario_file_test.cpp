@@ -73,12 +73,15 @@ TEST(ScenarioFile, AFixedNemesisProfileSetsTheRatesAndNoFaultsMeansNone) {
 // The broker knobs of [cluster] are read and checked; without fetch sessions no leader opens one
 // and the cluster still passes every check.
 TEST(ScenarioFile, FetchSessionsAndSegmentBytesReachTheBrokers) {
-  constexpr std::string_view kBase = R"(
-[cluster]
-brokers = 3
-controllers = 3
-segment_bytes = 4096
-fetch_sessions = FS
+  // Seed 5 of a small produce-consume cluster, counting the fetch sessions the leaders open: all,
+  // and those of consumers (client ids g<group>-c<slot>).
+  struct Seen {
+    RunReport report;
+    int sessions = 0;
+    int consumer_sessions = 0;
+  };
+  auto run = [](bool fetch_sessions) {
+    const std::string text = std::string(R"(
 [workload]
 name = "produce-consume"
 partitions = 2
@@ -88,19 +91,16 @@ targets = "none"
 [phases]
 faults_s = 6
 converge_s = 10
-)";
-  std::string why;
-  std::string with = std::string(kBase).replace(std::string(kBase).find("FS"), 2, "true");
-  std::string without = std::string(kBase).replace(std::string(kBase).find("FS"), 2, "false");
-  auto on = parse_scenario_file(with, "on.toml", &why);
-  ASSERT_TRUE(on.has_value()) << why;
-  auto off = parse_scenario_file(without, "off.toml", &why);
-  ASSERT_TRUE(off.has_value()) << why;
-  struct Seen {
-    int sessions = 0;           // fetch sessions the leaders opened
-    int consumer_sessions = 0;  // of which for a consumer (client ids g<group>-c<slot>)
-  };
-  auto run = [](const ScenarioInfo& info, Seen& seen) {
+[cluster]
+brokers = 3
+controllers = 3
+segment_bytes = 4096
+)") + "fetch_sessions = " + (fetch_sessions ? "true" : "false") + "\n";
+    Seen seen;
+    std::string why;
+    auto info = parse_scenario_file(text, "fs.toml", &why);
+    EXPECT_TRUE(info.has_value()) << why;
+    if (!info) return seen;
     RunSettings settings;
     settings.attach = [&seen](sim::World& w) {
       w.trace().subscribe([&seen](const sim::TraceEvent& e) {
@@ -110,16 +110,16 @@ converge_s = 10
         if (client != nullptr && client->type == sim::TraceValue::Type::str && client->s.starts_with("g0-c")) ++seen.consumer_sessions;
       });
     };
-    return run_scenario(info, 5, settings);
+    seen.report = run_scenario(*info, 5, settings);
+    return seen;
   };
-  Seen with_sessions, without_sessions;
-  const RunReport a = run(*on, with_sessions);
-  const RunReport b = run(*off, without_sessions);
-  EXPECT_EQ(a.judgement.verdict, Verdict::pass) << a.judgement.detail;
-  EXPECT_EQ(b.judgement.verdict, Verdict::pass) << b.judgement.detail;
-  EXPECT_GE(with_sessions.sessions, 2) << "each follower opens a session with each leader";
-  EXPECT_GE(with_sessions.consumer_sessions, 1) << "consumers open sessions with the leaders they fetch from";
-  EXPECT_EQ(without_sessions.sessions, 0) << "fetch_sessions = false did not reach the brokers";
+  const Seen on = run(true);
+  const Seen off = run(false);
+  EXPECT_EQ(on.report.judgement.verdict, Verdict::pass) << on.report.judgement.detail;
+  EXPECT_EQ(off.report.judgement.verdict, Verdict::pass) << off.report.judgement.detail;
+  EXPECT_GE(on.sessions, 2) << "each follower opens a session with each leader";
+  EXPECT_GE(on.consumer_sessions, 1) << "consumers open sessions with the leaders they fetch from";
+  EXPECT_EQ(off.sessions, 0) << "fetch_sessions = false did not reach the brokers";
   EXPECT_NE(error_of("[cluster]\nfetch_sessions = 1\n").find("fetch_sessions"), std::string::npos);
   EXPECT_NE(error_of("[cluster]\nsegment_bytes = 10\n").find("segment"), std::string::npos);
 }

@@ -299,13 +299,21 @@ void Disk::collect_garbage() {
 
 // --- contents ------------------------------------------------------------------------------------
 
-Status Disk::do_read(uint64_t id, uint64_t offset, uint64_t length, Bytes& out) {
+// What both read calls do first: the read's latency, then the file and how many of `length`
+// bytes it holds from `offset` (short at the end of the file).
+Result<std::pair<Disk::Inode*, uint64_t>> Disk::start_read(uint64_t id, uint64_t offset, uint64_t length) {
   pause(options_.read_latency_min, options_.read_latency_mean);
   Inode* node = inode(id);  // looked up after the pause: the world may have changed
   if (node == nullptr) return Errc::not_found;
   const uint64_t size = node->cached.size();
   if (offset > size) return Errc::invalid_argument;
-  const uint64_t n = std::min(length, size - offset);
+  return std::pair{node, std::min(length, size - offset)};
+}
+
+Status Disk::do_read(uint64_t id, uint64_t offset, uint64_t length, Bytes& out) {
+  Result<std::pair<Inode*, uint64_t>> r = start_read(id, offset, length);
+  if (!r.ok()) return r.error();
+  const auto [node, n] = *r;
   out.assign(node->cached.begin() + static_cast<ptrdiff_t>(offset),
              node->cached.begin() + static_cast<ptrdiff_t>(offset + n));
   after_read(*node, offset, out);
@@ -313,12 +321,9 @@ Status Disk::do_read(uint64_t id, uint64_t offset, uint64_t length, Bytes& out) 
 }
 
 Result<uint64_t> Disk::do_read_into(uint64_t id, uint64_t offset, std::span<uint8_t> into) {
-  pause(options_.read_latency_min, options_.read_latency_mean);
-  Inode* node = inode(id);  // looked up after the pause: the world may have changed
-  if (node == nullptr) return Errc::not_found;
-  const uint64_t size = node->cached.size();
-  if (offset > size) return Errc::invalid_argument;
-  const uint64_t n = std::min<uint64_t>(into.size(), size - offset);
+  Result<std::pair<Inode*, uint64_t>> r = start_read(id, offset, into.size());
+  if (!r.ok()) return r.error();
+  const auto [node, n] = *r;
   if (n > 0) std::memcpy(into.data(), node->cached.data() + offset, n);
   after_read(*node, offset, into.first(n));
   return n;

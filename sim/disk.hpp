@@ -174,6 +174,7 @@ class Disk {
   void recount_refs();
   void collect_garbage();
   void apply_overlay(const Inode& node, uint64_t offset, std::span<uint8_t> data) const;
+  Result<std::pair<Inode*, uint64_t>> start_read(uint64_t id, uint64_t offset, uint64_t length);
   void after_read(Inode& node, uint64_t offset, std::span<uint8_t> data);
   void clear_overlay(Inode& node, uint64_t offset, uint64_t length);
   void misdirect(Inode& node, uint64_t offset, ByteView data);

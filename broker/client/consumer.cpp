@@ -438,8 +438,6 @@ struct Consumer::Impl {
         auto r = self->rpc.call_as<proto::FetchResponse>(node_of(done.broker), self->cfg.port, req, kFetchVersion,
                                                          self->cfg.request_timeout);
         FetchSessionHandler& session = self->fetch_sessions[done.broker];
-        const uint64_t opened = session.sessions_opened();
-        const uint64_t session_errors = session.session_errors();
         if (r.ok()) {
           // A session error carries no partitions: nothing to apply, and the broker is fine (the
           // next fetch, full, opens a new session).
@@ -449,8 +447,6 @@ struct Consumer::Impl {
           session.on_failure();
           done.failure = r.error().to_string();
         }
-        self->stats.fetch_sessions_opened += session.sessions_opened() - opened;
-        self->stats.fetch_session_errors += session.session_errors() - session_errors;
         self->fetching_from.erase(done.broker);
         self->completed.push_back(std::move(done));
         self->fetched.set();
@@ -1055,6 +1051,13 @@ std::optional<ConsumerError> Consumer::resume(const TopicPartition& tp) {
 }
 
 uint64_t Consumer::unrecordable() const { return impl_->unrecordable; }
-ConsumerStats Consumer::stats() const { return impl_->stats; }
+ConsumerStats Consumer::stats() const {
+  ConsumerStats s = impl_->stats;
+  for (const auto& [broker, session] : impl_->fetch_sessions) {
+    s.fetch_sessions_opened += session.sessions_opened();
+    s.fetch_session_errors += session.session_errors();
+  }
+  return s;
+}
 
 }  // namespace seedlog::broker::client

@@ -169,6 +169,20 @@ std::vector<int64_t> iota(int64_t from, int64_t n) {
   return v;
 }
 
+// After `first` (already sent, its results in `sent`): `count` more values spread over the
+// partitions, then the consumer reads to the end; every value exactly once, in order.
+void produce_more_and_read_everything(Rig& s, int32_t partitions, const std::vector<int64_t>& first,
+                                      std::vector<SendResult>& sent, int64_t count) {
+  const auto second = iota(first.back() + 1, count);
+  const auto more = s.produce("t", second, [partitions](int64_t v) { return static_cast<int32_t>(v % partitions); });
+  sent.insert(sent.end(), more.begin(), more.end());
+  auto values = first;
+  values.insert(values.end(), second.begin(), second.end());
+  s.consume(values.size() - s.got.size());
+  ASSERT_EQ(s.got.size(), values.size());
+  expect_exactly_once_in_order(s, "t", partitions, sent, values);
+}
+
 TEST(Consumer, ReadsEverythingAnAcksAllProducerWroteInOrderExactlyOnce) {
   Rig s({.nodes = 3, .seed = 31});
   s.start("t", 3, 3);
@@ -209,14 +223,8 @@ TEST(Consumer, PositionsSurviveALeaderKillWithNothingSkippedOrRepeated) {
   const int old_leader = s.t.leader_of("t", 0);
   s.t.kill(old_leader);
   ASSERT_TRUE(s.t.run_until([&] { return s.t.cluster().active_controller() && s.t.leader_of("t", 0) != old_leader; }, 30_s));
-  const auto second = iota(61, 60);
-  const auto more = s.produce("t", second, [](int64_t v) { return static_cast<int32_t>(v % 2); });
-  sent.insert(sent.end(), more.begin(), more.end());
-  auto values = first;
-  values.insert(values.end(), second.begin(), second.end());
-  s.consume(values.size() - s.got.size());
-  ASSERT_EQ(s.got.size(), values.size());
-  expect_exactly_once_in_order(s, "t", 2, sent, values);
+  produce_more_and_read_everything(s, 2, first, sent, 60);
+  if (HasFatalFailure()) return;
   EXPECT_GE(s.consumer->stats().leader_changes, 1u);
   EXPECT_GE(s.consumer->stats().validations, 1u) << "the position was validated against the new leader";
   EXPECT_EQ(s.consumer->stats().truncations, 0u);
@@ -242,14 +250,8 @@ TEST(Consumer, ReadsTheSameWithAndWithoutFetchSessionsAcrossALeaderRestart) {
     const int leader = s.t.leader_of("t", 0);
     s.t.restart(leader);
     ASSERT_TRUE(s.t.run_until([&] { return s.t.cluster().broker(leader) && s.t.cluster().broker(leader)->replicas().ready(); }, 30_s));
-    const auto second = iota(91, 90);
-    const auto more = s.produce("t", second, [](int64_t v) { return static_cast<int32_t>(v % 3); });
-    sent.insert(sent.end(), more.begin(), more.end());
-    auto values = first;
-    values.insert(values.end(), second.begin(), second.end());
-    s.consume(values.size() - s.got.size());
-    ASSERT_EQ(s.got.size(), values.size());
-    expect_exactly_once_in_order(s, "t", 3, sent, values);
+    produce_more_and_read_everything(s, 3, first, sent, 90);
+    if (HasFatalFailure()) return;
     if (!sessions) {
       EXPECT_EQ(s.consumer->stats().fetch_sessions_opened, 0u);
     }

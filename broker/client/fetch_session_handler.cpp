@@ -16,7 +16,7 @@ void FetchSessionHandler::build(const std::vector<Wanted>& wanted, bool enabled,
   }
   const bool full = epoch_ == 0;
   pending_full_ = full;
-  req.session_id = enabled ? id_ : 0;  // a full fetch naming a session closes it
+  req.session_id = id_;  // a full fetch naming a session closes it; 0 when sessions are off
   req.session_epoch = enabled ? epoch_ : -1;
   req.topics.clear();
   req.forgotten_topics_data.clear();
