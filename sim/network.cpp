@@ -421,24 +421,38 @@ SL_FLATTEN void Network::deliver(uint32_t slot, uint8_t dir) {
     Segment s = std::move(seg);
     h.in_flight.pop_front();
     if (s.flags & kRst) return reset_conn(slot, "peer aborted");
-    if (!h.in_flight.empty()) schedule_delivery(c, slot, dir, h.in_flight.front().arrive_at);
     ++delivered_;
     if (s.flags & kFin) {
       h.eof = true;
       tap(WireEvent::Kind::fin, c, dir, {});
     } else if (!rx.closed) {
-      if (!s.data.empty() && rng_.chance(options_.segment_corruption)) {
-        const uint64_t bit = rng_.uniform(s.data.size() * 8);
-        s.data[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+      accept(c, dir, std::move(s.data));
+      // Data segments that have arrived by now come in the same event, and the reader is woken once
+      // for all of them, as one TCP read returns everything received. A FIN or RST keeps its own
+      // event.
+      while (!h.in_flight.empty() && h.in_flight.front().arrive_at <= now &&
+             h.in_flight.front().flags == 0) {
+        ++delivered_;
+        accept(c, dir, std::move(h.in_flight.front().data));
+        h.in_flight.pop_front();
       }
-      if (tap_) tap(WireEvent::Kind::data, c, dir, s.data);
-      h.inbound.push_back(std::move(s.data));
     }
+    if (!h.in_flight.empty()) schedule_delivery(c, slot, dir, h.in_flight.front().arrive_at);
     // Last: the reader runs as soon as this returns, and may change this connection.
     sched_.wake_last(h.reader);
     return;
   }
   if (!h.in_flight.empty()) schedule_delivery(c, slot, dir, h.in_flight.front().arrive_at);
+}
+
+// A delivered data segment joins the receiver's inbound queue, after the corruption fault.
+SL_FLATTEN void Network::accept(Conn& c, uint8_t dir, Bytes&& data) {
+  if (!data.empty() && rng_.chance(options_.segment_corruption)) {
+    const uint64_t bit = rng_.uniform(data.size() * 8);
+    data[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+  }
+  if (tap_) tap(WireEvent::Kind::data, c, dir, data);
+  c.half[dir].inbound.push_back(std::move(data));
 }
 
 void Network::on_event(uint32_t index, uint64_t arg) {

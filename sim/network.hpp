@@ -296,6 +296,7 @@ class Network final : public EventHandler {
   Instant clogged_until(NodeId from, NodeId to) const;
   bool node_up(NodeId id) const;
   void tap(WireEvent::Kind kind, const Conn& c, uint8_t dir, ByteView data);
+  void accept(Conn& c, uint8_t dir, Bytes&& data);
   void deliver_datagram(NodeId from, Port from_port, NodeId to, Port to_port, Bytes data);
 
   Scheduler& sched_;

@@ -240,6 +240,46 @@ TEST(Network, RecvViewReadsInOrderAndRecyclesItsBuffersForSending) {
   EXPECT_EQ(spare_size, 0u);
 }
 
+// Segments of one connection that arrive at the same instant are delivered in one event: when the
+// reader wakes for the first, the others are already there (a read without waiting gets them). The
+// FIN behind them keeps its own event, so it is not there yet, but comes at the same instant.
+TEST(Network, SegmentsArrivingAtTheSameInstantAreDeliveredTogetherAndTheFinAfterThem) {
+  World world(WorldOptions{.seed = 1, .network = constant_latency(1_ms)});
+  const NodeId server{0};
+  std::vector<std::string> together;
+  Errc after_them = Errc::ok;
+  Instant first_at;
+  std::string end_at;
+  world.add_node("server", [&](Env& env) {
+    Connection c = accept_one(env);
+    Result<Bytes> first = c.recv();
+    ASSERT_TRUE(first.ok());
+    first_at = env.now();
+    together.push_back(str(first.value()));
+    while (true) {
+      Result<Bytes> r = c.recv(Duration::zero());
+      if (!r.ok()) {
+        after_them = r.error();
+        break;
+      }
+      together.push_back(str(r.value()));
+    }
+    Result<Bytes> fin = c.recv();
+    end_at = fin.ok() ? "data" : at(fin.error(), env.now());
+  });
+  world.add_node("client", [&](Env& env) {
+    Connection c = connect_to(env, server);
+    for (const auto& m : numbered(3)) EXPECT_TRUE(c.send(to_bytes(m)).ok());
+    c.close();
+  });
+  world.start(server);
+  world.start(NodeId{1});
+  expect_clean(world, world.run_for(10_s));
+  EXPECT_EQ(together, numbered(3));
+  EXPECT_EQ(after_them, Errc::timeout);
+  EXPECT_EQ(end_at, at(Errc::closed, first_at));
+}
+
 TEST(Network, ConnectWithNobodyListeningIsRefused) {
   World world(WorldOptions{.seed = 1, .network = constant_latency(1_ms)});
   std::string got;
