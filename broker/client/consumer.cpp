@@ -454,6 +454,21 @@ struct Consumer::Impl {
     }
   }
 
+  // KIP-227: a closing consumer tells each broker it holds a session with to drop it, rather than
+  // leave it taking a cache slot until it is evicted as idle. Nothing waits for the answers.
+  void close_fetch_sessions(const std::shared_ptr<Impl>& self) {
+    for (auto& [broker, session] : fetch_sessions) {
+      proto::FetchRequest req;
+      req.replica_id = proto::BrokerId{-1};
+      req.max_wait_ms = 0;
+      if (!session.build_close(req)) continue;
+      env.spawn(fmt::format("{}-close-session-{}", cfg.client_id, broker), [self, req = std::move(req), broker] {
+        (void)self->rpc.call_as<proto::FetchResponse>(node_of(broker), self->cfg.port, req, kFetchVersion,
+                                                      self->cfg.request_timeout);
+      });
+    }
+  }
+
   void on_fetch(CompletedFetch& f) {
     if (!f.response && !f.session_error) broker_failed(f.broker);
     for (const auto& [tp, offset] : f.asked) {
@@ -980,6 +995,7 @@ void Consumer::close() {
     m->close();  // revokes through the hooks (auto-commit, the listener), then LeaveGroup
   }
   im.closed = true;
+  im.close_fetch_sessions(impl_);
   im.parts.clear();
   im.pending_assigned.clear();
   im.to_announce.clear();

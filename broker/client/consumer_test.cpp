@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "broker/client/producer.hpp"
 #include "broker/replication/testing.hpp"
 #include "model/checker.hpp"
@@ -258,6 +260,32 @@ TEST(Consumer, ReadsTheSameWithAndWithoutFetchSessionsAcrossALeaderRestart) {
     const auto result = s.check();
     EXPECT_TRUE(result.valid) << model::to_text(result);
   }
+}
+
+// A closing consumer closes its fetch sessions (epoch -1) instead of leaving them to be evicted.
+TEST(Consumer, CloseDropsItsFetchSessionsFromTheBrokers) {
+  Rig s({.nodes = 3, .seed = 35});
+  s.start("t", 3, 3);
+  const auto values = iota(1, 30);
+  (void)s.produce("t", values, [](int64_t v) { return static_cast<int32_t>(v % 3); });
+  ConsumerConfig cfg{.client_id = "closer", .auto_offset_reset = OffsetReset::earliest};
+  s.make_consumer(cfg, {{"t", 0}, {"t", 1}, {"t", 2}});
+  s.consume(values.size());
+  auto sessions = [&] {
+    size_t n = 0;
+    for (int b = 0; b < s.t.cluster().size(); ++b) {
+      if (auto* broker = s.t.cluster().broker(b)) n += broker->replicas().fetch_sessions().owned_by("closer");
+    }
+    return n;
+  };
+  const size_t leaders = [&] {
+    std::set<int> l;
+    for (int32_t p = 0; p < 3; ++p) l.insert(s.t.leader_of("t", p));
+    return l.size();
+  }();
+  EXPECT_EQ(sessions(), leaders) << "one session per broker the consumer fetches from";
+  s.on_consumer([&] { s.consumer->close(); });
+  ASSERT_TRUE(s.t.run_until([&] { return sessions() == 0; }, 5_s)) << sessions() << " sessions left";
 }
 
 TEST(Consumer, AutoOffsetResetEarliestLatestAndNone) {

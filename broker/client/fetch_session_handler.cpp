@@ -67,6 +67,17 @@ void FetchSessionHandler::on_failure() {
   if (pending_enabled_) full_next();
 }
 
+bool FetchSessionHandler::build_close(proto::FetchRequest& req) {
+  if (id_ == 0) return false;
+  req.session_id = id_;
+  req.session_epoch = -1;
+  req.topics.clear();
+  req.forgotten_topics_data.clear();
+  id_ = 0;
+  full_next();
+  return true;
+}
+
 void FetchSessionHandler::full_next() {
   epoch_ = 0;
   session_.clear();

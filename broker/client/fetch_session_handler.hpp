@@ -34,6 +34,10 @@ class FetchSessionHandler {
   bool on_answer(const protocol::FetchResponse& resp);
   // The last built request got no answer: the broker may or may not have moved the session on.
   void on_failure();
+  // For a closing client: fills `req` as the request that closes the open session (its id, epoch
+  // -1, no partitions; the broker answers it as an empty sessionless fetch) and forgets the
+  // session. False, leaving `req` alone, when no session is open.
+  bool build_close(protocol::FetchRequest& req);
 
   int32_t session_id() const { return id_; }
   int32_t next_epoch() const { return epoch_; }

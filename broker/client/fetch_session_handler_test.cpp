@@ -105,6 +105,28 @@ TEST(FetchSessionHandler, SessionErrorsAndFailuresMakeTheNextFetchFull) {
   EXPECT_EQ(named(req), std::vector<std::string>{"t-0@1"});
 }
 
+TEST(FetchSessionHandler, CloseNamesTheOpenSessionWithTheFinalEpochAndForgetsIt) {
+  FetchSessionHandler h;
+  proto::FetchRequest req;
+  EXPECT_FALSE(h.build_close(req)) << "no session yet: nothing to close";
+  h.build({want("t", 0, 0), want("t", 1, 0)}, true, req);
+  ASSERT_TRUE(h.on_answer(answer(77)));
+  h.build({want("t", 0, 3)}, true, req);  // leaves a forgotten partition in the request
+  ASSERT_TRUE(h.on_answer(answer(77)));
+
+  proto::FetchRequest close;
+  ASSERT_TRUE(h.build_close(close));
+  EXPECT_EQ(close.session_id, 77);
+  EXPECT_EQ(close.session_epoch, -1);
+  EXPECT_TRUE(named(close).empty());
+  EXPECT_TRUE(forgotten(close).empty());
+  EXPECT_EQ(h.session_id(), 0);
+  EXPECT_FALSE(h.build_close(close)) << "closed once";
+  h.build({want("t", 0, 3)}, true, req);
+  EXPECT_EQ(req.session_id, 0);
+  EXPECT_EQ(req.session_epoch, 0) << "a later fetch opens a new session";
+}
+
 TEST(FetchSessionHandler, AnAnswerFromAnotherSessionEndsOursAndSessionsOffIsSessionless) {
   FetchSessionHandler h;
   proto::FetchRequest req;

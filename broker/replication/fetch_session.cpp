@@ -103,6 +103,12 @@ bool FetchSessionCache::must_respond(SessionPartition& cached, const proto::Fetc
   return respond || answer.diverging_epoch.has_value();
 }
 
+size_t FetchSessionCache::owned_by(std::string_view owner) const {
+  size_t n = 0;
+  for (const auto& [id, session] : sessions_) n += session->owner == owner ? 1 : 0;
+  return n;
+}
+
 const FetchSession* FetchSessionCache::find(int32_t id) const {
   auto it = sessions_.find(id);
   return it == sessions_.end() ? nullptr : it->second.get();

@@ -31,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "broker/protocol/messages_client.hpp"
@@ -95,6 +96,8 @@ class FetchSessionCache {
   static bool must_respond(SessionPartition& cached, const protocol::FetchResponse::Partition& answer);
 
   size_t size() const { return sessions_.size(); }
+  // How many cached sessions `owner` (a client id) opened.
+  size_t owned_by(std::string_view owner) const;
   const FetchSession* find(int32_t id) const;
 
  private:
