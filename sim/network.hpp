@@ -4,7 +4,9 @@
 //   - Connections behave like TCP: connect/accept/close, per-connection FIFO, reliable while
 //     connected. Each send is one segment that arrives whole, after a one-way latency drawn per
 //     segment from the link's distribution (exponential with a minimum and a mean); a segment never
-//     overtakes an earlier one on the same connection.
+//     overtakes an earlier one on the same connection. Segments that have arrived by the same
+//     instant are delivered together (one event, one wake-up of the reader), as one read returns
+//     all that TCP has received; a FIN or RST keeps its own event.
 //   - Segment loss (NetworkOptions::segment_loss) is what TCP makes of a lossy link: the lost
 //     segment is retransmitted after retransmit_timeout and everything behind it waits.
 //   - Segment corruption (segment_corruption) flips one bit of a delivered segment: what a bad NIC
