@@ -1,6 +1,8 @@
 // The client side of an incremental fetch session (KIP-227) with one broker: which partitions a
-// fetch names, which it forgets, and how the answer moves the session on. The consumer keeps one
-// per broker it fetches from (the broker side is broker/replication/fetch_session.hpp).
+// fetch names, which it forgets, and how the answer moves the session on. Consumers keep one per
+// broker they fetch from, and each follower's replica fetcher one with its leader, as Kafka's
+// consumer and ReplicaFetcherThread share FetchSessionHandler (the broker side is
+// broker/replication/fetch_session.hpp).
 //
 // The session holds exactly the partitions of the last request (Kafka's FetchSessionHandler does
 // the same): one the consumer does not fetch this time (its records are still buffered, it is
@@ -34,6 +36,15 @@ class FetchSessionHandler {
   bool on_answer(const protocol::FetchResponse& resp);
   // The last built request got no answer: the broker may or may not have moved the session on.
   void on_failure();
+  // The next fetch is full (and opens a new session, closing the current one): for a fetcher that
+  // wants every partition answered once more, such as a follower handed a partition.
+  void request_full() { full_next(); }
+  // Forgets the session without closing it: for a fetcher whose client id changed, as the broker
+  // lets only the client that opened a session use or close it.
+  void drop_session() {
+    id_ = 0;
+    full_next();
+  }
   // For a closing client: fills `req` as the request that closes the open session (its id, epoch
   // -1, no partitions; the broker answers it as an empty sessionless fetch) and forgets the
   // session. False, leaving `req` alone, when no session is open.

@@ -1,10 +1,10 @@
 #include "broker/replication/fetcher.hpp"
 
 #include <algorithm>
-#include <limits>
 
 #include <fmt/format.h>
 
+#include "broker/client/fetch_session_handler.hpp"
 #include "broker/protocol/record_batch.hpp"
 
 namespace seedlog::broker::replication {
@@ -17,7 +17,6 @@ namespace {
 struct FetchSent {
   uint64_t generation;
   Offset offset;
-  std::optional<proto::FetchRequest::Partition> named;  // named in the request (else only in the session)
 };
 
 }  // namespace
@@ -41,16 +40,11 @@ class Fetcher {
     f.truncating = !manager_.config().defects.follower_truncates_to_hw;
     f.query_epoch = p.log() ? p.log()->latest_epoch().value_or(LeaderEpoch{-1}) : LeaderEpoch{-1};
     parts_.insert_or_assign(p.key(), f);
-    full_next();  // the leader answers a handed-over partition in full once (its new HW, its errors)
+    session_.request_full();  // the leader answers a handed-over partition in full once (its new HW, its errors)
     wake_.notify();
   }
-  bool remove(const PartitionKey& key) {
-    auto it = parts_.find(key);
-    if (it == parts_.end()) return false;
-    if (it->second.named_in_session) forgotten_.push_back(key);
-    parts_.erase(it);
-    return true;
-  }
+  // The leader's session may still hold a removed partition: the next incremental fetch forgets it.
+  bool remove(const PartitionKey& key) { return parts_.erase(key) > 0; }
 
  private:
   void run();
@@ -63,10 +57,7 @@ class Fetcher {
   FollowedPartition* current(const PartitionKey& key, uint64_t generation);
   void back_off(const PartitionKey& key);
   sim::Instant next_retry() const;
-  // The next fetch is full and opens a new session (closing the current one, if any).
-  void full_next() { session_epoch_ = 0; }
   void build_fetch(const std::vector<PartitionKey>& keys, proto::FetchRequest& req, std::map<PartitionKey, FetchSent>& sent);
-  bool on_session_answer(const proto::FetchResponse& resp, bool full);
 
   sim::Env& env_;
   ReplicaManager& manager_;
@@ -76,11 +67,10 @@ class Fetcher {
   std::map<PartitionKey, FollowedPartition> parts_;
   std::unique_ptr<RpcClient> rpc_;
   BrokerEpoch rpc_epoch_{-1};
-  // The fetch session with the leader: its id (0: none) and the epoch of the next request (0: the
-  // next request is full); removed partitions the leader's session may still hold.
-  int32_t session_id_ = 0;
-  int32_t session_epoch_ = 0;
-  std::vector<PartitionKey> forgotten_;
+  // The fetch session with the leader (KIP-227), kept by the consumer's client-side rules: a
+  // partition whose fields did not change is left out of an incremental fetch, and one the session
+  // holds that this fetch does not want (removed, or backing off) is forgotten.
+  client::FetchSessionHandler session_;
 };
 
 void Fetcher::run() {
@@ -112,8 +102,7 @@ bool Fetcher::ensure_client() {
                                                              .connect_timeout = manager_.config().request_timeout});
     rpc_epoch_ = *epoch;
     // The session belongs to the old client id: the leader lets nobody else use or close it.
-    session_id_ = 0;
-    full_next();
+    session_.drop_session();
   }
   return true;
 }
@@ -238,9 +227,8 @@ void Fetcher::on_epoch_end(const PartitionKey& key, const proto::OffsetForLeader
 // The request for `keys`; in an incremental session fetch only the partitions whose fields changed.
 void Fetcher::build_fetch(const std::vector<PartitionKey>& keys, proto::FetchRequest& req, std::map<PartitionKey, FetchSent>& sent) {
   const ReplicationConfig& config = manager_.config();
-  const bool full = !config.fetch_sessions || session_epoch_ == 0;
-  req.session_id = config.fetch_sessions ? session_id_ : 0;
-  req.session_epoch = config.fetch_sessions ? session_epoch_ : -1;
+  std::vector<client::FetchSessionHandler::Wanted> wanted;
+  wanted.reserve(keys.size());
   for (const PartitionKey& key : keys) {
     const FollowedPartition& f = parts_.at(key);
     Partition& p = *f.partition;
@@ -251,54 +239,10 @@ void Fetcher::build_fetch(const std::vector<PartitionKey>& keys, proto::FetchReq
     part.fetch_offset = p.log_end();
     part.log_start_offset = p.log_start();
     part.partition_max_bytes = config.fetch_partition_max_bytes;
-    FetchSent& s = sent[key];
-    s = FetchSent{f.generation, part.fetch_offset, std::nullopt};
-    if (!full && f.in_session == part) continue;
-    if (req.topics.empty() || req.topics.back().topic != key.topic) req.topics.push_back({key.topic, {}, {}, {}});
-    req.topics.back().partitions.push_back(part);
-    s.named = std::move(part);
+    sent[key] = FetchSent{f.generation, part.fetch_offset};
+    wanted.push_back({{key.topic, key.partition}, std::move(part)});
   }
-  // What the session holds but this fetch does not want any more: forgotten (a full fetch starts a
-  // new session from its own partitions).
-  auto forget = [&](const PartitionKey& key) {
-    if (full) return;
-    if (req.forgotten_topics_data.empty() || req.forgotten_topics_data.back().topic != key.topic) {
-      req.forgotten_topics_data.push_back({key.topic, {}, {}, {}});
-    }
-    req.forgotten_topics_data.back().partitions.push_back(key.partition);
-  };
-  for (auto& [key, f] : parts_) {
-    if ((f.in_session || f.named_in_session) && !sent.count(key)) {
-      forget(key);
-      f.in_session.reset();
-      f.named_in_session = false;
-    }
-  }
-  for (const PartitionKey& key : forgotten_) forget(key);
-  forgotten_.clear();
-}
-
-// The session's side of an answer; false when the answer is a session error (nothing to apply).
-bool Fetcher::on_session_answer(const proto::FetchResponse& resp, bool full) {
-  if (!manager_.config().fetch_sessions) return true;
-  if (resp.error_code == proto::ErrorCode::fetch_session_id_not_found) {
-    session_id_ = 0;
-    full_next();
-    return false;
-  }
-  if (resp.error_code != proto::ErrorCode::none) {
-    full_next();
-    return false;
-  }
-  if (full) {
-    session_id_ = resp.session_id;  // 0: the leader had no slot; the next fetch tries again
-    session_epoch_ = session_id_ != 0 ? 1 : 0;
-  } else if (resp.session_id != session_id_) {
-    full_next();  // not the session we asked about
-  } else {
-    session_epoch_ = session_epoch_ == std::numeric_limits<int32_t>::max() ? 1 : session_epoch_ + 1;
-  }
-  return true;
+  session_.build(wanted, config.fetch_sessions, req);
 }
 
 void Fetcher::fetch_round(const std::vector<PartitionKey>& keys) {
@@ -309,32 +253,23 @@ void Fetcher::fetch_round(const std::vector<PartitionKey>& keys) {
   req.min_bytes = config.fetch_min_bytes;
   req.max_bytes = config.fetch_max_bytes;
   std::map<PartitionKey, FetchSent> sent;
-  const bool full = session_epoch_ == 0;
   build_fetch(keys, req, sent);
   if (sent.empty()) return;
-  for (const auto& [key, s] : sent) {
-    if (s.named) parts_.at(key).named_in_session = config.fetch_sessions;
-  }
   const sim::Duration timeout = config.fetch_max_wait + config.request_timeout;
   auto resp = rpc_->call_as<proto::FetchResponse>(sim::NodeId{static_cast<uint32_t>(source_.value())}, hooks_.kafka_port,
                                                  req, 11, timeout);
   if (!resp.ok()) {
-    full_next();  // the leader may or may not have moved the session's epoch
+    session_.on_failure();  // the leader may or may not have moved the session's epoch
     for (const auto& [key, s] : sent) back_off(key);
     return;
   }
   const bool session_error = resp->error_code == proto::ErrorCode::fetch_session_id_not_found ||
                              resp->error_code == proto::ErrorCode::invalid_fetch_session_epoch;
-  if (!on_session_answer(resp.value(), full)) {
+  if (!session_.on_answer(resp.value())) {
     if (!session_error) {
       for (const auto& [key, s] : sent) back_off(key);
     }
     return;  // a session error: the next fetch, full, follows at once
-  }
-  // The leader's session now holds what this request named (for partitions still in our hands).
-  for (const auto& [key, s] : sent) {
-    FollowedPartition* f = current(key, s.generation);
-    if (f != nullptr && s.named && config.fetch_sessions) f->in_session = s.named;
   }
   for (const auto& t : resp->responses) {
     for (const auto& a : t.partitions) {
@@ -363,7 +298,7 @@ void Fetcher::on_fetched(const PartitionKey& key, Offset sent_offset, const prot
     return;
   }
   if (p.log_end() != sent_offset) {
-    full_next();  // the leader believes it delivered this answer's HW: have it answered in full
+    session_.request_full();  // the leader believes it delivered this answer's HW: have it answered in full
     return;       // the log moved meanwhile: fetch again from the new end
   }
   const proto::ByteView records = answer.records ? proto::ByteView(*answer.records) : proto::ByteView();

@@ -43,10 +43,6 @@ struct FollowedPartition {
   LeaderEpoch query_epoch{-1};    // the epoch the next OffsetForLeaderEpoch asks about
   int truncation_rounds = 0;
   sim::Instant retry_at;          // backoff after an error
-  // What the leader's fetch session holds for this partition (KIP-227): the fields of the last
-  // request that named it. A partition whose fields are unchanged is left out of incremental fetches.
-  std::optional<protocol::FetchRequest::Partition> in_session;
-  bool named_in_session = false;  // sent in a session request since the last full fetch (may be in flight)
 };
 
 class Fetcher;
