@@ -127,6 +127,29 @@ TEST(FetchSessionHandler, CloseNamesTheOpenSessionWithTheFinalEpochAndForgetsIt)
   EXPECT_EQ(req.session_epoch, 0) << "a later fetch opens a new session";
 }
 
+// What a follower's fetcher asks for: a full fetch that closes the session (a partition handed
+// over), and dropping the session without naming it (a new client id may not close it).
+TEST(FetchSessionHandler, RequestFullClosesTheSessionAndDropSessionForgetsIt) {
+  FetchSessionHandler h;
+  proto::FetchRequest req;
+  h.build({want("t", 0, 0), want("t", 1, 0)}, true, req);
+  ASSERT_TRUE(h.on_answer(answer(5)));
+  h.request_full();
+  h.build({want("t", 0, 0), want("t", 1, 0)}, true, req);
+  EXPECT_EQ(req.session_id, 5) << "the full fetch names the session it replaces";
+  EXPECT_EQ(req.session_epoch, 0);
+  EXPECT_EQ(named(req), (std::vector<std::string>{"t-0@0", "t-1@0"}));
+  ASSERT_TRUE(h.on_answer(answer(6)));
+  EXPECT_EQ(h.session_id(), 6);
+
+  h.drop_session();
+  h.build({want("t", 0, 0)}, true, req);
+  EXPECT_EQ(req.session_id, 0);
+  EXPECT_EQ(req.session_epoch, 0);
+  EXPECT_EQ(named(req), std::vector<std::string>{"t-0@0"});
+  EXPECT_TRUE(forgotten(req).empty()) << "a full fetch forgets nothing: it starts the session afresh";
+}
+
 TEST(FetchSessionHandler, AnAnswerFromAnotherSessionEndsOursAndSessionsOffIsSessionless) {
   FetchSessionHandler h;
   proto::FetchRequest req;
