@@ -79,9 +79,12 @@ class ClusterScenario final : public ScenarioRun {
     supervise(w);
     if (streams()) {
       const Duration produce_for = shape_.fault_phase + std::min(Duration::s(5), shape_.converge / 4);
+      // A topic that the recovering cluster creates late is still produced to (briefly), until
+      // half the converge time is gone; the rest is left for the groups to read everything.
+      const Duration topic_deadline = shape_.fault_phase + shape_.converge / 2;
       StreamSpec stream = shape_.stream;
       stream.fetch_sessions = shape_.fetch_sessions;
-      stream_ = std::make_unique<StreamWorkload>(stream, brokers_, produce_for, client_defects_);
+      stream_ = std::make_unique<StreamWorkload>(stream, brokers_, produce_for, topic_deadline, client_defects_);
       stream_->setup(w);
     } else {
       client_ = w.add_node("client", [this](sim::Env& env) { workload(env); });

@@ -130,9 +130,10 @@ TEST(StreamScenarios, SeedsThatFoundBugsPass) {
            // 100: ghost members from lost JoinGroup answers (now KIP-394's MEMBER_ID_REQUIRED);
            // 198: a member that dropped its id on a client-side session timeout blocked the rebalance;
            // 239: a controller whose write timed out while it stayed Raft leader never re-activated;
-           // 344: the topic came 1 ms before the produce phase ended, and nothing was sent.
+           // 344: the topic came 1 ms before the produce phase ended, and nothing was sent;
+           // 2236: the topic came 0.4 s after it ended, and the producers had given up on it.
            {"ci-standard", 86}, {"ci-standard", 100}, {"ci-standard", 198}, {"ci-standard", 239},
-           {"ci-standard", 344},
+           {"ci-standard", 344}, {"ci-standard", 2236},
            {"disk-faults", 17}, {"disk-faults", 18}, {"disk-faults", 4}, {"disk-faults", 378},
            {"consumer-pause", 23}}) {
     const RunReport r = run_scenario(*find_scenario(name), seed);

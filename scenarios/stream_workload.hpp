@@ -61,7 +61,12 @@ struct StreamSpec {
 
 class StreamWorkload {
  public:
-  StreamWorkload(StreamSpec spec, std::vector<sim::NodeId> brokers, sim::Duration produce_for, ClientDefects defects = {});
+  // Producers send until `produce_for`. The topic may come later when the cluster recovers late
+  // from the faults: the admin keeps trying, and producers keep waiting for it, until
+  // `topic_deadline` (at least produce_for); a topic that came after produce_for still gets up to
+  // 1 s of producing, never past topic_deadline.
+  StreamWorkload(StreamSpec spec, std::vector<sim::NodeId> brokers, sim::Duration produce_for,
+                 sim::Duration topic_deadline, ClientDefects defects = {});
   ~StreamWorkload();
   StreamWorkload(const StreamWorkload&) = delete;
   StreamWorkload& operator=(const StreamWorkload&) = delete;
