@@ -38,6 +38,19 @@ void ReplicationInvariants::allow(const sim::TraceEvent& e, std::string reason, 
   allowed_.push_back(AllowedLoss{std::move(reason), std::move(detail), e.time, std::string(e.node_name)});
 }
 
+ReplicationInvariants::BatchMap::Iterator ReplicationInvariants::BatchMap::lower_bound(int64_t base) {
+  if (entries_.empty() || entries_.back().first < base) return entries_.end();  // the usual case: past the end
+  return std::lower_bound(entries_.begin(), entries_.end(), base,
+                          [](const Entry& entry, int64_t b) { return entry.first < b; });
+}
+
+std::pair<ReplicationInvariants::BatchMap::Iterator, bool> ReplicationInvariants::BatchMap::try_emplace(int64_t base,
+                                                                                                       const Batch& b) {
+  auto it = lower_bound(base);
+  if (it != entries_.end() && it->first == base) return {it, false};
+  return {entries_.insert(it, Entry{base, b}), true};
+}
+
 void ReplicationInvariants::observe(const sim::TraceEvent& e) {
   if (e.kind.starts_with("node.")) return on_node(e);
   if (e.kind == "metadata.partition") {
@@ -98,8 +111,8 @@ void ReplicationInvariants::on_open(const sim::TraceEvent& e, Node& n, const Key
   // The recovered log is a prefix of what the node last held (truncations are durable, so nothing
   // older can come back); batches past the recovered end are gone.
   if (n.power_lost && end < r.log_end) r.lost_power = true;
-  r.log.erase(r.log.lower_bound(end), r.log.end());
-  if (!r.log.empty() && r.log.rbegin()->second.last >= end) r.log.erase(std::prev(r.log.end()));
+  r.log.erase_from(end);
+  if (!r.log.empty() && r.log.back().second.last >= end) r.log.pop_back();
   r.log_end = end;
   r.hw = e.get_i64("hw");
   r.compared_upto = std::min(r.compared_upto, end);
@@ -135,8 +148,8 @@ void ReplicationInvariants::on_role(const sim::TraceEvent& e, Replica& r, const 
 }
 
 void ReplicationInvariants::end_history_at(const Key& key, PartitionView& p, int64_t end) {
-  p.committed.erase(p.committed.lower_bound(end), p.committed.end());
-  if (!p.committed.empty() && p.committed.rbegin()->second.last >= end) p.committed.erase(std::prev(p.committed.end()));
+  p.committed.erase_from(end);
+  if (!p.committed.empty() && p.committed.back().second.last >= end) p.committed.pop_back();
   p.max_hw = std::min(p.max_hw, end);
   // What replicas still hold above the end was compared with the old history only: compare it
   // again with the new one once their HWs cover it (KIP-101's scenario 2 diverges exactly there).
@@ -149,14 +162,14 @@ void ReplicationInvariants::end_history_at(const Key& key, PartitionView& p, int
 void ReplicationInvariants::on_append(const sim::TraceEvent& e, Replica& r) {
   const int64_t first = e.get_i64("first_offset");
   const int64_t last = e.get_i64("last_offset");
-  r.log.erase(r.log.lower_bound(first), r.log.end());
-  r.log[first] = Batch{last, static_cast<uint32_t>(e.get_u64("crc")), static_cast<int32_t>(e.get_i64("leader_epoch"))};
+  r.log.erase_from(first);
+  (void)r.log.try_emplace(first, Batch{last, static_cast<uint32_t>(e.get_u64("crc")), static_cast<int32_t>(e.get_i64("leader_epoch"))});
   r.log_end = last + 1;
 }
 
 void ReplicationInvariants::on_truncate(const sim::TraceEvent& e, Replica& r) {
   const int64_t to = e.get_i64("to");
-  r.log.erase(r.log.lower_bound(to), r.log.end());
+  r.log.erase_from(to);
   r.log_end = to;
   if (e.find("restart_at") != nullptr) r.log.clear();
   r.compared_upto = std::min(r.compared_upto, to);

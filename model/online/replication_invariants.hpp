@@ -65,12 +65,33 @@ class ReplicationInvariants {
     uint32_t crc = 0;
     int32_t epoch = -1;
   };
+  // Batches by base offset, in a sorted vector: logs grow at their end and are cut at their end,
+  // so this is a push_back or a truncation almost always, without a tree node per batch (heavy
+  // keeps hundreds of thousands of them).
+  class BatchMap {
+   public:
+    using Entry = std::pair<int64_t, Batch>;
+    using Iterator = std::vector<Entry>::iterator;
+    Iterator begin() { return entries_.begin(); }
+    Iterator end() { return entries_.end(); }
+    bool empty() const { return entries_.empty(); }
+    const Entry& back() const { return entries_.back(); }
+    void pop_back() { entries_.pop_back(); }
+    void clear() { entries_.clear(); }
+    Iterator lower_bound(int64_t base);
+    void erase_from(int64_t base) { entries_.erase(lower_bound(base), entries_.end()); }
+    // The batch at `base`, inserting `b` first if there is none. Returns {batch, inserted}.
+    std::pair<Iterator, bool> try_emplace(int64_t base, const Batch& b);
+
+   private:
+    std::vector<Entry> entries_;
+  };
   struct HwAdvance {
     int64_t hw = 0;
     size_t counted = 0;
   };
   struct Replica {
-    std::map<int64_t, Batch> log;  // by base offset
+    BatchMap log;
     int64_t log_end = 0;
     int64_t hw = -1;
     int64_t compared_upto = 0;     // batches below this were compared with the committed map
@@ -89,7 +110,7 @@ class ReplicationInvariants {
     std::map<Key, Replica> replicas;
   };
   struct PartitionView {
-    std::map<int64_t, Batch> committed;
+    BatchMap committed;
     int64_t max_hw = 0;
     std::set<int32_t> unclean_epochs;
   };
