@@ -431,7 +431,7 @@ struct Consumer::Impl {
         s.in_flight = true;
         done.asked.emplace_back(tp, s.position->offset);
       }
-      fetch_sessions[broker].build(wanted, cfg.fetch_sessions, req);
+      fetch_sessions[broker].build(std::move(wanted), cfg.fetch_sessions, req);
       fetching_from.insert(broker);
       ++stats.fetches;
       env.spawn(fmt::format("{}-fetch-{}", cfg.client_id, broker), [self, req = std::move(req), done = std::move(done)]() mutable {

@@ -1,14 +1,36 @@
 #include "broker/client/fetch_session_handler.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace seedlog::broker::client {
 
 namespace proto = seedlog::protocol;
 
-void FetchSessionHandler::build(const std::vector<Wanted>& wanted, bool enabled, proto::FetchRequest& req) {
-  pending_.clear();
-  for (const Wanted& w : wanted) pending_[w.partition] = w.fields;
+const FetchSessionHandler::Fields* FetchSessionHandler::find(const std::vector<Wanted>& entries, const group::TopicPartition& tp) {
+  auto it = std::lower_bound(entries.begin(), entries.end(), tp,
+                             [](const Wanted& e, const group::TopicPartition& k) { return e.partition < k; });
+  return it != entries.end() && it->partition == tp ? &it->fields : nullptr;
+}
+
+void FetchSessionHandler::build(std::vector<Wanted> wanted, bool enabled, proto::FetchRequest& req) {
+  pending_ = std::move(wanted);
+  auto by_partition = [](const Wanted& a, const Wanted& b) { return a.partition < b.partition; };
+  // Callers usually list partitions in order already (from ordered maps): sort only when not.
+  if (!std::is_sorted(pending_.begin(), pending_.end(), by_partition)) {
+    std::stable_sort(pending_.begin(), pending_.end(), by_partition);
+  }
+  // A partition wanted twice: the last fields win.
+  size_t kept = 0;
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    if (kept > 0 && pending_[kept - 1].partition == pending_[i].partition) {
+      pending_[kept - 1] = std::move(pending_[i]);
+    } else {
+      if (kept != i) pending_[kept] = std::move(pending_[i]);
+      ++kept;
+    }
+  }
+  pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(kept), pending_.end());
   pending_enabled_ = enabled;
   if (!enabled) {
     id_ = 0;
@@ -23,15 +45,15 @@ void FetchSessionHandler::build(const std::vector<Wanted>& wanted, bool enabled,
   // In key order, so that each topic's partitions are adjacent.
   for (const auto& [tp, fields] : pending_) {
     if (!full) {
-      auto held = session_.find(tp);
-      if (held != session_.end() && held->second == fields) continue;
+      const Fields* held = find(session_, tp);
+      if (held != nullptr && *held == fields) continue;
     }
     if (req.topics.empty() || req.topics.back().topic != tp.topic) req.topics.push_back({tp.topic, {}, {}, {}});
     req.topics.back().partitions.push_back(fields);
   }
   if (full) return;
   for (const auto& [tp, fields] : session_) {
-    if (pending_.contains(tp)) continue;
+    if (find(pending_, tp) != nullptr) continue;
     if (req.forgotten_topics_data.empty() || req.forgotten_topics_data.back().topic != tp.topic) {
       req.forgotten_topics_data.push_back({tp.topic, {}, {}, {}});
     }
@@ -59,7 +81,7 @@ bool FetchSessionHandler::on_answer(const proto::FetchResponse& resp) {
   } else {
     epoch_ = epoch_ == std::numeric_limits<int32_t>::max() ? 1 : epoch_ + 1;
   }
-  if (id_ != 0) session_ = pending_;
+  if (id_ != 0) session_.swap(pending_);  // pending_ is refilled by the next build
   return true;
 }
 

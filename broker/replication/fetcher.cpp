@@ -242,7 +242,7 @@ void Fetcher::build_fetch(const std::vector<PartitionKey>& keys, proto::FetchReq
     sent[key] = FetchSent{f.generation, part.fetch_offset};
     wanted.push_back({{key.topic, key.partition}, std::move(part)});
   }
-  session_.build(wanted, config.fetch_sessions, req);
+  session_.build(std::move(wanted), config.fetch_sessions, req);
 }
 
 void Fetcher::fetch_round(const std::vector<PartitionKey>& keys) {
