@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "sim/assert.hpp"
+
 namespace seedlog::broker::client {
 
 namespace proto = seedlog::protocol;
@@ -20,17 +22,10 @@ void FetchSessionHandler::build(std::vector<Wanted> wanted, bool enabled, proto:
   if (!std::is_sorted(pending_.begin(), pending_.end(), by_partition)) {
     std::stable_sort(pending_.begin(), pending_.end(), by_partition);
   }
-  // A partition wanted twice: the last fields win.
-  size_t kept = 0;
-  for (size_t i = 0; i < pending_.size(); ++i) {
-    if (kept > 0 && pending_[kept - 1].partition == pending_[i].partition) {
-      pending_[kept - 1] = std::move(pending_[i]);
-    } else {
-      if (kept != i) pending_[kept] = std::move(pending_[i]);
-      ++kept;
-    }
-  }
-  pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(kept), pending_.end());
+  SL_ASSERT_MSG(std::adjacent_find(pending_.begin(), pending_.end(),
+                                   [](const Wanted& a, const Wanted& b) { return a.partition == b.partition; }) ==
+                    pending_.end(),
+                "a partition wanted twice in one fetch");
   pending_enabled_ = enabled;
   if (!enabled) {
     id_ = 0;

@@ -29,7 +29,8 @@ class FetchSessionHandler {
   };
 
   // Fills session_id, session_epoch, topics and forgotten_topics_data of `req` for the partitions
-  // wanted (any order). With `enabled` false every fetch is full and sessionless.
+  // wanted (any order, each partition once). With `enabled` false every fetch is full and
+  // sessionless.
   void build(std::vector<Wanted> wanted, bool enabled, protocol::FetchRequest& req);
   // The answer to the last built request. False when it is a session error: it carries no
   // partitions, and the next fetch is full (and opens a new session).
@@ -61,9 +62,9 @@ class FetchSessionHandler {
 
   int32_t id_ = 0;     // 0: no session
   int32_t epoch_ = 0;  // the next request's epoch; 0: full, opening a new session
-  // What the broker's session holds once it accepted the last request, and that request's version.
-  // Sorted by partition, one entry each: a follower builds a request every round, so these are
-  // vectors (refilled in place, swapped on an answer) rather than maps rebuilt node by node.
+  // What the broker's session holds once it accepted the last request, and that request's version;
+  // sorted by partition. A follower builds a request every round, so these are vectors (moved in
+  // from the caller, swapped on an answer) rather than maps rebuilt node by node.
   static const Fields* find(const std::vector<Wanted>& entries, const group::TopicPartition& tp);
   std::vector<Wanted> session_;
   std::vector<Wanted> pending_;  // the last built request's partitions, until its answer
