@@ -14,7 +14,7 @@ namespace proto = seedlog::protocol;
 void GroupCoordinator::follow_roles() {
   while (true) {
     reconcile_roles();
-    (void)replicas_.changed().wait_until(env_.deadline_after(sim::Duration::ms(500)));
+    (void)replicas_.roles_changed().wait_until(env_.deadline_after(sim::Duration::ms(500)));
   }
 }
 
@@ -46,8 +46,9 @@ void GroupCoordinator::load(int32_t partition, uint64_t role_generation) {
   };
   // Serve only what is committed: wait until the HW covers the whole log this leader started with.
   const proto::Offset end = p->log_end();
-  while (current() && p->high_watermark() < end) {
-    (void)replicas_.changed().wait_until(env_.deadline_after(sim::Duration::ms(500)));
+  {
+    replication::PartitionWatch watch(env_.scheduler(), {p});
+    while (current() && p->high_watermark() < end) (void)watch.wait_until(env_.deadline_after(sim::Duration::ms(500)));
   }
   std::map<std::string, std::shared_ptr<Group>> loaded;
   if (!current() || !replay(partition, role_generation, loaded) || !current()) return;

@@ -124,13 +124,14 @@ ErrorCode GroupCoordinator::write(int32_t partition, std::vector<std::pair<proto
   // acks=all: answered once the HW passed the batch (Kafka maps the "maybe later" outcomes of an
   // internal write to COORDINATOR_NOT_AVAILABLE; the client retries).
   const sim::Instant deadline = env_.deadline_after(config_.write_timeout);
+  replication::PartitionWatch watch(env_.scheduler(), {p});
   while (true) {
     if (p->role_generation() != a.generation || p->role() != replication::Role::leader) return ErrorCode::not_coordinator;
     if (p->high_watermark() > a.last_offset) return ErrorCode::none;
     if (p->isr_size_for_min_insync() < static_cast<size_t>(p->min_insync())) return ErrorCode::coordinator_not_available;
     // The deadline is a global instant (deadline_after): compare it with the scheduler's time, not
     // the node's drifting clock, or a slow clock never reaches it and this loop spins in place.
-    if (!replicas_.changed().wait_until(deadline) && env_.scheduler().now() >= deadline) return ErrorCode::coordinator_not_available;
+    if (!watch.wait_until(deadline) && env_.scheduler().now() >= deadline) return ErrorCode::coordinator_not_available;
   }
 }
 

@@ -322,5 +322,52 @@ TEST(FetchSessionCluster, ALongPollIsNotWokenByAnUnrelatedPartition) {
   EXPECT_FALSE(waiter.any_changed()) << "unwatched";
 }
 
+// A delayed produce (or a coordinator's write) waits with a PartitionWatch: a change of another
+// partition does not wake it; a change of its own does.
+TEST(PartitionWatchTest, WakesOnlyForItsOwnPartitions) {
+  ReplCluster t({.nodes = 1, .voters = 1, .seed = 5});
+  t.start().create_topic("t", 2, 1);
+  Partition* p0 = t.replica(0, "t", 0);
+  ASSERT_NE(p0, nullptr);
+  int wakes = 0;
+  bool notified = false;
+  t.spawn_on_client([&](testing::TestClient&) {
+    PartitionWatch watch(t.world().scheduler(), {p0});
+    notified = watch.wait_until(t.world().now() + sim::Duration::s(60));
+    ++wakes;
+  });
+  t.run_for(sim::Duration::ms(10));
+  ASSERT_TRUE(t.produce("t", 1, "elsewhere").ok());
+  EXPECT_EQ(wakes, 0) << "an append to partition 1 does not concern a watch of partition 0";
+  ASSERT_TRUE(t.produce("t", 0, "here").ok());
+  EXPECT_EQ(wakes, 1);
+  EXPECT_TRUE(notified);
+}
+
+// The broker-wide roles signal (the group coordinator follows the offsets partitions with it) is
+// quiet while records are appended and rings when a replica changes role.
+TEST(PartitionWatchTest, TheRolesSignalRingsForRoleChangesNotForAppends) {
+  ReplCluster t({.nodes = 3, .seed = 7});
+  t.start().create_topic("t", 1, 3);
+  ASSERT_TRUE(t.wait_in_sync("t", 0));
+  const int leader = t.leader_of("t", 0);
+  const int watched = (leader + 1) % 3;
+  Signal& roles = t.cluster().broker(watched)->replicas().roles_changed();
+  int rings = 0;
+  t.spawn_on_client([&](testing::TestClient&) {
+    while (true) {
+      if (roles.wait_until(t.world().now() + sim::Duration::s(1000))) ++rings;
+    }
+  });
+  t.run_for(sim::Duration::ms(10));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(t.produce("t", 0, fmt::format("m{}", i)).ok());
+  ASSERT_TRUE(t.wait_in_sync("t", 0));
+  EXPECT_EQ(rings, 0) << "appends, HW and ISR moves are not role changes";
+  t.kill(leader);
+  ASSERT_TRUE(t.run_until([&] { return t.leader_of("t", 0) >= 0 && t.leader_of("t", 0) != leader; }, sim::Duration::s(30)));
+  t.run_for(sim::Duration::ms(100));
+  EXPECT_GE(rings, 1) << "the new leader (or follower of a new leader) changed role";
+}
+
 }  // namespace
 }  // namespace seedlog::broker::replication

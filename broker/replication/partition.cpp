@@ -59,9 +59,9 @@ proto::ErrorCode produce_error(storage::LogErrc e) {
 
 }  // namespace
 
-Partition::Partition(sim::Env& env, PartitionKey key, const ReplicationConfig& config, BrokerId self, Signal& changed,
+Partition::Partition(sim::Env& env, PartitionKey key, const ReplicationConfig& config, BrokerId self, Signal& roles_changed,
                      const StorageFailed& storage_failed)
-    : env_(env), key_(std::move(key)), config_(config), self_(self), changed_(changed), storage_failed_(storage_failed),
+    : env_(env), key_(std::move(key)), config_(config), self_(self), roles_changed_(roles_changed), storage_failed_(storage_failed),
       dir_(fmt::format("{}/{}", config.data_dir, key_.to_string())), min_insync_(config.min_insync_for(key_.topic)),
       producers_(config.producer_batches_kept), append_lock_(env.scheduler()) {}
 
@@ -72,8 +72,29 @@ void Partition::unwatch(const FetchWaiter& waiter) {
 }
 
 void Partition::notify_changed() {
-  changed_.notify();
+  notify_roles_if_moved();
   for (const auto& [waiter, slot] : watchers_) waiter->mark(slot);
+}
+
+void Partition::notify_roles_if_moved() {
+  if (generation_ == roles_notified_generation_ && is_open() == roles_notified_open_) return;
+  roles_notified_generation_ = generation_;
+  roles_notified_open_ = is_open();
+  roles_changed_.notify();
+}
+
+PartitionWatch::PartitionWatch(sim::Scheduler& scheduler, std::vector<Partition*> partitions)
+    : waiter_(scheduler, partitions.size()), partitions_(std::move(partitions)) {
+  for (size_t i = 0; i < partitions_.size(); ++i) partitions_[i]->watch(waiter_, i);
+}
+
+PartitionWatch::~PartitionWatch() {
+  for (Partition* p : partitions_) p->unwatch(waiter_);
+}
+
+bool PartitionWatch::wait_until(sim::Instant deadline) {
+  (void)waiter_.take();  // the caller re-reads every watched partition after each wake
+  return waiter_.wait_until(deadline);
 }
 
 Offset Partition::log_end() const { return log_ ? log_->log_end_offset() : Offset{-1}; }
@@ -101,6 +122,7 @@ void Partition::close(std::string_view why) {
   become_none(why);
   log_.reset();
   producers_.clear();
+  notify_roles_if_moved();
 }
 
 void Partition::on_log_error(const storage::LogError& error, std::string_view during) {

@@ -99,9 +99,11 @@ using StorageFailed = std::function<void(const std::string& why)>;
 
 class Partition {
  public:
-  // `changed` is notified on every append, HW, ISR and role change (long polls and delayed produces
-  // wait on it). `storage_failed` (may be empty; outlives the partition) hears of every I/O failure.
-  Partition(sim::Env& env, PartitionKey key, const ReplicationConfig& config, BrokerId self, Signal& changed,
+  // `roles_changed` (broker-wide) is notified when the role generation or the open state changes;
+  // waiters on one partition's appends, HW or ISR watch it instead (watch, PartitionWatch), so a
+  // change of one partition wakes only those who asked about it. `storage_failed` (may be empty;
+  // outlives the partition) hears of every I/O failure.
+  Partition(sim::Env& env, PartitionKey key, const ReplicationConfig& config, BrokerId self, Signal& roles_changed,
             const StorageFailed& storage_failed);
   ~Partition();
   Partition(const Partition&) = delete;
@@ -188,14 +190,18 @@ class Partition {
   void on_log_error(const storage::LogError& error, std::string_view during);
   storage::Status truncate_locked(Offset offset, std::string_view reason);
   void apply_hw_locked(Offset hw);
-  // Every change: wakes the broker-wide signal and this partition's long polls.
+  // Every change: wakes this partition's watchers, and the broker-wide roles signal when the role
+  // generation or the open state moved since it was last notified.
   void notify_changed();
+  void notify_roles_if_moved();
 
   sim::Env& env_;
   PartitionKey key_;
   const ReplicationConfig& config_;
   BrokerId self_;
-  Signal& changed_;
+  Signal& roles_changed_;
+  uint64_t roles_notified_generation_ = 0;
+  bool roles_notified_open_ = false;
   const StorageFailed& storage_failed_;
   std::string dir_;
   std::shared_ptr<storage::Log> log_;
@@ -209,6 +215,23 @@ class Partition {
   ProducerStateTable producers_;
   FiberMutex append_lock_;
   std::vector<std::pair<FetchWaiter*, size_t>> watchers_;  // in the order they started watching
+};
+
+// A task waiting for changes of a few partitions (a delayed produce, a coordinator's write or load):
+// it wakes on their changes only, not on those of every partition of the broker. Watches for its
+// whole life; partitions outlive it (ReplicaManager never erases one).
+class PartitionWatch {
+ public:
+  PartitionWatch(sim::Scheduler& scheduler, std::vector<Partition*> partitions);
+  ~PartitionWatch();
+  PartitionWatch(const PartitionWatch&) = delete;
+  PartitionWatch& operator=(const PartitionWatch&) = delete;
+  // False when the deadline (a global instant) passed without a change of a watched partition.
+  bool wait_until(sim::Instant deadline);
+
+ private:
+  FetchWaiter waiter_;
+  std::vector<Partition*> partitions_;
 };
 
 // The producer fields of every batch in `records` (one per batch, in order); nullopt when the

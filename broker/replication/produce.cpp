@@ -54,7 +54,12 @@ proto::Response ReplicaManager::produce(const proto::Request& request) {
     }
   }
   const sim::Instant deadline = env_.deadline_after(sim::Duration::ms(std::max(req.timeout_ms, 0)));
-  // Bounded by the deadline: each round either answers a partition or waits for a change.
+  std::vector<Partition*> awaited;
+  for (const ProduceOutcome& o : outcomes) {
+    if (o.waiting) awaited.push_back(o.replica);
+  }
+  PartitionWatch watch(env_.scheduler(), std::move(awaited));
+  // Bounded by the deadline: each round either answers a partition or waits for a change of one.
   while (true) {
     bool open = false;
     for (ProduceOutcome& o : outcomes) {
@@ -73,7 +78,7 @@ proto::Response ReplicaManager::produce(const proto::Request& request) {
       o.waiting = false;
     }
     if (!open) break;
-    if (!changed_.wait_until(deadline) && env_.scheduler().now() >= deadline) {
+    if (!watch.wait_until(deadline) && env_.scheduler().now() >= deadline) {
       for (ProduceOutcome& o : outcomes) {
         if (!o.waiting) continue;
         o.waiting = false;

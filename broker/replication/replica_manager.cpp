@@ -30,7 +30,7 @@ std::optional<BrokerEpoch> parse_replica_client_id(const std::optional<std::stri
 ReplicaManager::ReplicaManager(sim::Env& env, controller::MetadataStateMachine& metadata, ReplicaManagerHooks hooks,
                                ReplicationConfig config)
     : env_(env), metadata_(metadata), hooks_(std::move(hooks)), config_(std::move(config)),
-      self_(static_cast<int32_t>(env.id().value())), changed_(env.scheduler()), metadata_signal_(env.scheduler()),
+      self_(static_cast<int32_t>(env.id().value())), roles_changed_(env.scheduler()), metadata_signal_(env.scheduler()),
       isr_wakeup_(env.scheduler()),
       sessions_(FetchSessionConfig{.max_sessions = config_.fetch_session_cache_slots,
                                    .eviction_idle = config_.fetch_session_eviction_idle},
@@ -138,7 +138,7 @@ void ReplicaManager::reconcile() {
 void ReplicaManager::reconcile_partition(const metadata::PartitionInfo& info) {
   PartitionKey key{info.topic, info.partition};
   auto& slot = partitions_[key];
-  if (!slot) slot = std::make_unique<Partition>(env_, key, config_, self_, changed_, hooks_.storage_failed);
+  if (!slot) slot = std::make_unique<Partition>(env_, key, config_, self_, roles_changed_, hooks_.storage_failed);
   Partition& p = *slot;
   if (!p.is_open()) {
     storage::Status st = p.open();

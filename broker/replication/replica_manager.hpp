@@ -87,7 +87,10 @@ class ReplicaManager {
 
   // For the request handlers (produce.cpp, fetch.cpp).
   const metadata::Image& image() const { return metadata_.image(); }
-  Signal& changed() { return changed_; }
+  // Notified when a partition's role generation or open state changes (the group coordinator
+  // follows the offsets partitions' roles with it); a task waiting for one partition's appends or HW
+  // uses PartitionWatch instead.
+  Signal& roles_changed() { return roles_changed_; }
   sim::Env& env() { return env_; }
   // NONE when a replica request may be served: the image shows the broker registered, unfenced,
   // with the broker epoch the request names.
@@ -118,7 +121,7 @@ class ReplicaManager {
   BrokerId self_;
   // Never erased while the process lives: tasks hold Partition pointers across suspensions.
   std::map<PartitionKey, std::unique_ptr<Partition>, PartitionKeyLess> partitions_;
-  Signal changed_;
+  Signal roles_changed_;
   Signal metadata_signal_;
   Signal isr_wakeup_;
   bool metadata_dirty_ = true;
