@@ -35,12 +35,22 @@ if(SEEDLOG_FUZZ)
   target_link_options(seedlog_flags INTERFACE -fsanitize=address,undefined)
 endif()
 
+# seedlog_allocator(target): link the fast allocator into an executable when the build has one
+# (SeedlogDeps.cmake). --no-as-needed: nothing calls tcmalloc by name; it replaces malloc.
+function(seedlog_allocator target)
+  if(TARGET PkgConfig::TCMALLOC)
+    target_link_options(${target} PRIVATE -Wl,--no-as-needed)
+    target_link_libraries(${target} PRIVATE PkgConfig::TCMALLOC)
+  endif()
+endfunction()
+
 # seedlog_test(name sources... LIBS libs...): one GoogleTest binary, its cases discovered by ctest.
 function(seedlog_test name)
   cmake_parse_arguments(T "" "LABEL" "LIBS" ${ARGN})
   add_executable(${name} ${T_UNPARSED_ARGUMENTS})
   target_link_libraries(${name} PRIVATE ${T_LIBS} seedlog_flags GTest::gtest_main GTest::gmock
     rapidcheck rapidcheck_gtest)
+  seedlog_allocator(${name})
   set(label ${T_LABEL})
   if(NOT label)
     set(label unit)

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache clang libclang-rt-14-dev
   libboost-context-dev libfmt-dev librapidcheck-dev libgtest-dev libgmock-dev libcli11-dev
   libbenchmark-dev liblz4-dev libzstd-dev libsnappy-dev zlib1g-dev libxxhash-dev
-  nlohmann-json3-dev libtomlplusplus-dev tshark git parallel
+  nlohmann-json3-dev libtomlplusplus-dev libgoogle-perftools-dev tshark git parallel
 )
 
 missing=()
