@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include <xxhash.h>
+
 #include "sim/assert.hpp"
 
 namespace seedlog::model {
@@ -53,6 +55,8 @@ uint32_t position(size_t size) {
 }
 
 }  // namespace
+
+size_t History::TextHash::operator()(std::string_view s) const { return XXH3_64bits(s.data(), s.size()); }
 
 KeyId History::intern(const Key& k) {
   if (auto it = key_ids_.find(k.text()); it != key_ids_.end()) return it->second;

@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -177,9 +178,16 @@ class History {
   std::vector<KeyId> op_keys_;
   std::vector<GroupEvent> group_events_;
   std::vector<Key> keys_;
-  std::map<std::string, KeyId, std::less<>> key_ids_;  // by text: interning must be cheap
+  // Hashed by text with a fixed function (XXH3), and never iterated: ids come from the vectors'
+  // order, so the table's layout decides nothing. Interning runs for every key of every op, and an
+  // ordered map's string comparisons were 1% of a heavy run.
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const;
+  };
+  std::unordered_map<std::string, KeyId, TextHash, std::equal_to<>> key_ids_;
   std::vector<std::string> names_{std::string()};
-  std::map<std::string, NameId, std::less<>> name_ids_;
+  std::unordered_map<std::string, NameId, TextHash, std::equal_to<>> name_ids_;
   OpIndex next_index_{0};
 };
 
@@ -211,8 +219,10 @@ class Recorder {
   const OpData& in_flight_op(OpIndex invocation) const;
 
   History history_;
-  std::map<int64_t, OpData> in_flight_;           // by invocation index
-  std::map<int64_t, int64_t> process_in_flight_;  // process id -> invocation index
+  // Looked up and erased, never iterated (so their layout decides nothing): one entry per
+  // operation in flight, a thousand at a time in the heavy benchmark.
+  std::unordered_map<int64_t, OpData> in_flight_;           // by invocation index
+  std::unordered_map<int64_t, int64_t> process_in_flight_;  // process id -> invocation index
 };
 
 }  // namespace seedlog::model

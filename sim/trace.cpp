@@ -1,5 +1,6 @@
 #include "sim/trace.hpp"
 
+#include <cstring>
 #include <ostream>
 
 #include <xxhash.h>
@@ -102,25 +103,36 @@ void Trace::emit(Instant time, NodeId node, std::string_view node_name,
 void Trace::emit(Instant time, NodeId node, std::string_view node_name,
                  std::string_view task_name, std::string_view kind,
                  std::span<const TraceField> fields) {
-  // The hash covers what the event says, not how it is printed.
-  scratch_.clear();
-  scratch_.append(reinterpret_cast<const char*>(&time), sizeof time);
-  const uint32_t node_raw = node.value();
-  scratch_.append(reinterpret_cast<const char*>(&node_raw), sizeof node_raw);
-  scratch_ += task_name;
-  scratch_ += '\0';
-  scratch_ += kind;
+  // The hash covers what the event says, not how it is printed. The bytes are laid out once in
+  // a buffer sized up front (string appends one piece at a time were 3% of a heavy run).
+  size_t size = sizeof time + sizeof(uint32_t) + task_name.size() + 1 + kind.size();
   for (const TraceField& f : fields) {
-    scratch_ += '\0';
-    scratch_ += f.key;
-    scratch_ += static_cast<char>(f.value.type);
+    size += 1 + f.key.size() + 1 + (f.value.type == TraceValue::Type::str ? f.value.s.size() : sizeof(uint64_t));
+  }
+  scratch_.resize(size);
+  char* out = scratch_.data();
+  auto put = [&out](const void* data, size_t n) {
+    if (n != 0) std::memcpy(out, data, n);
+    out += n;
+  };
+  put(&time, sizeof time);
+  const uint32_t node_raw = node.value();
+  put(&node_raw, sizeof node_raw);
+  put(task_name.data(), task_name.size());
+  *out++ = '\0';
+  put(kind.data(), kind.size());
+  for (const TraceField& f : fields) {
+    *out++ = '\0';
+    put(f.key.data(), f.key.size());
+    *out++ = static_cast<char>(f.value.type);
     if (f.value.type == TraceValue::Type::str) {
-      scratch_ += f.value.s;
+      put(f.value.s.data(), f.value.s.size());
     } else {
       const uint64_t raw = f.value.type == TraceValue::Type::i64 ? static_cast<uint64_t>(f.value.i) : f.value.u;
-      scratch_.append(reinterpret_cast<const char*>(&raw), sizeof raw);
+      put(&raw, sizeof raw);
     }
   }
+  SL_ASSERT(out == scratch_.data() + scratch_.size());
   hash_ = mix64(hash_ ^ XXH3_64bits(scratch_.data(), scratch_.size()));
   const uint64_t index = records_;
   after_record();
