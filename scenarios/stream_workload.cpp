@@ -12,6 +12,7 @@
 #include "broker/client/producer.hpp"
 #include "model/checker.hpp"
 #include "sim/assert.hpp"
+#include "sim/fiber_sync.hpp"
 #include "sim/world.hpp"
 
 namespace seedlog::scenarios {
@@ -88,6 +89,13 @@ struct StreamWorkload::State {
   std::vector<sim::NodeId> consumer_nodes;
 
   model::ProcessId new_process() { return model::ProcessId{next_process++}; }
+  // An idle process id from `idle` when there is one, else a new one.
+  model::ProcessId new_process_if(std::vector<model::ProcessId>& idle) {
+    if (idle.empty()) return new_process();
+    const model::ProcessId p = idle.back();
+    idle.pop_back();
+    return p;
+  }
   std::string key_text(int32_t partition) const { return fmt::format("{}-{}", spec.topic, partition); }
 };
 
@@ -119,42 +127,67 @@ void create_topic(sim::Env& env, State& s, Duration give_up_after) {
   }
 }
 
-// One sequential sender: a Jepsen process with at most one send in flight.
-void send_loop(sim::Env& env, State& s, client::Producer& producer, Duration period, Instant until) {
-  model::ProcessId process = s.new_process();
-  // Paced by a schedule, not by sleeping after each send, so the rate holds while sends are fast.
+// One producer's sends in flight. Each is one Jepsen process (one operation in flight per
+// process): a send takes an idle process id, gives it back when it completes ok or failed, and
+// retires it when the outcome is unknown (Jepsen's rule), so the next send gets a fresh one.
+struct SendPool {
+  explicit SendPool(sim::Scheduler& scheduler) : freed(scheduler) {}
+  std::vector<model::ProcessId> idle;  // reused last in, first out
+  size_t in_flight = 0;
+  bool abandoned = false;  // the producer gave up on what is still pending (its flush timed out)
+  sim::Signal freed;       // a send completed: room for the next
+};
+
+void on_sent(sim::Env& env, State& s, SendPool& pool, model::OpIndex inv, model::ProcessId process, int64_t value,
+             int32_t partition, const client::SendResult& result) {
+  if (pool.abandoned) return;
+  --pool.in_flight;
+  --s.sends_in_flight;
+  using Outcome = client::SendResult::Outcome;
+  if (result.outcome == Outcome::ok && s.spec.acks != 0) {
+    const model::Offset offset{result.offset.value()};
+    s.recorder.ack_sends(inv, env.now(), std::span(&offset, 1));
+    s.ack(value, partition, result.offset.value());
+    pool.idle.push_back(process);
+  } else {
+    model::OpData done;
+    done.type = result.outcome == Outcome::failed ? model::OpType::fail : model::OpType::info;
+    done.time = env.now();
+    done.error = result.outcome == Outcome::ok ? "acks=0" : fmt::format("{}: {}", proto::to_string(result.error), result.detail);
+    s.recorder.complete(inv, std::move(done));
+    if (result.outcome == Outcome::failed) pool.idle.push_back(process);
+  }
+  pool.freed.notify();
+}
+
+// Paced by a schedule (one send every `period`, not a sleep after each), so the rate holds while
+// sends are slow, up to `max_in_flight` outstanding; then the loop waits for one to complete, as
+// Kafka's send() blocks when its buffer is full. Outcomes arrive by callback (Kafka's
+// send(record, callback)): no task waits on each record.
+void send_loop(sim::Env& env, State& s, client::Producer& producer, const std::shared_ptr<SendPool>& pool,
+               size_t max_in_flight, Duration period, Instant until) {
   Instant next = env.now() + Duration::ns(static_cast<int64_t>(env.rng().uniform(static_cast<uint64_t>(period.count_ns()))));
   while (env.now() < until) {
     if (next > env.now()) env.sleep(next - env.now());
     next = std::max(next + period, env.now());
+    while (pool->in_flight >= max_in_flight && env.now() < until) (void)pool->freed.wait_until(env.deadline_after(until - env.now()));
+    if (env.now() >= until) return;
     const int32_t partition = static_cast<int32_t>(env.rng().uniform(static_cast<uint64_t>(s.spec.partitions)));
     const int64_t value = s.next_value++;
-    const model::Key key = model::Key::topic_partition(s.spec.topic, partition);
+    model::ProcessId process = s.new_process_if(pool->idle);
     model::OpData op;
     op.f = model::Fn::send;
     op.process = process;
     op.time = env.now();
-    op.mops.push_back(model::MopData::send(key, model::Value{value}));
+    op.mops.push_back(model::MopData::send(model::Key::topic_partition(s.spec.topic, partition), model::Value{value}));
     const model::OpIndex inv = s.recorder.invoke(std::move(op));
     const std::string k = std::to_string(partition), v = std::to_string(value);
+    ++pool->in_flight;
     ++s.sends_in_flight;
-    auto result = producer.send(s.spec.topic, proto::Bytes(k.begin(), k.end()), proto::Bytes(v.begin(), v.end())).get();
-    --s.sends_in_flight;
-    if (!result.ok()) return;  // the producer went away under us (the run is ending)
-    using Outcome = client::SendResult::Outcome;
-    if (result->outcome == Outcome::ok && s.spec.acks != 0) {
-      const model::Offset offset{result->offset.value()};
-      s.recorder.ack_sends(inv, env.now(), std::span(&offset, 1));
-      s.ack(value, partition, result->offset.value());
-    } else {
-      model::OpData done;
-      done.type = result->outcome == Outcome::failed ? model::OpType::fail : model::OpType::info;
-      done.time = env.now();
-      done.error = result->outcome == Outcome::ok ? "acks=0" : fmt::format("{}: {}", proto::to_string(result->error), result->detail);
-      const bool unknown = done.type == model::OpType::info;
-      s.recorder.complete(inv, std::move(done));
-      if (unknown) process = s.new_process();  // Jepsen: an unknown outcome retires the process
-    }
+    producer.send(s.spec.topic, proto::Bytes(k.begin(), k.end()), proto::Bytes(v.begin(), v.end()),
+                  [&env, &s, pool, inv, process, value, partition](const client::SendResult& r) {
+                    on_sent(env, s, *pool, inv, process, value, partition, r);
+                  });
   }
 }
 
@@ -181,18 +214,17 @@ void producer_node(sim::Env& env, State& s, int id) {
                                   .enable_idempotence = s.spec.idempotence,
                                   .partitioner = [](const std::string&, const std::optional<proto::Bytes>& key,
                                                     int32_t count) { return partition_from_key(key, count); }});
-  // Enough slots that each sends about every 50 ms: a send takes a few ms without faults.
-  const int slots = std::max(1, s.spec.rate_per_s / 20);
-  const Duration period = Duration::ns(1'000'000'000LL * slots / s.spec.rate_per_s);
-  auto left = std::make_shared<int>(slots);
-  for (int slot = 0; slot < slots; ++slot) {
-    env.spawn(fmt::format("send-{}", slot), [&env, &s, producer, period, until, left] {
-      send_loop(env, s, *producer, period, until);
-      --*left;
-    });
+  // As many in flight as sends in 50 ms: a send takes a few ms without faults.
+  const size_t max_in_flight = static_cast<size_t>(std::max(1, s.spec.rate_per_s / 20));
+  const Duration period = Duration::ns(1'000'000'000LL / s.spec.rate_per_s);
+  auto pool = std::make_shared<SendPool>(env.scheduler());
+  send_loop(env, s, *producer, pool, max_in_flight, period, until);
+  if (!producer->flush(30_s)) {
+    // Given up: their operations stay open in the history (unknown), and the producer that goes
+    // with this task never calls them back.
+    s.sends_in_flight -= pool->in_flight;
+    pool->abandoned = true;
   }
-  while (*left > 0) env.sleep(100_ms);
-  (void)producer->flush(30_s);
 }
 
 int64_t value_of(const client::ConsumerRecord& r) {

@@ -40,7 +40,8 @@ struct Producer::Batch {
   std::string topic;
   int32_t partition = 0;
   std::vector<proto::NewRecord> records;
-  std::vector<sim::Promise<SendResult>> promises;
+  // One per record, in order: a future's promise, or a callback.
+  std::vector<std::variant<sim::Promise<SendResult>, Producer::SendCallback>> completions;
   size_t bytes = 0;
   sim::Instant created;
   sim::Instant deadline;
@@ -158,19 +159,27 @@ struct Producer::Impl {
 
   // --- completion ---
   void complete(Batch& b, Outcome outcome, proto::Offset base, proto::ErrorCode error, std::string detail) {
-    for (size_t i = 0; i < b.promises.size(); ++i) {
+    // Futures are woken at once (they run later, as tasks); callbacks run last, once the batch is
+    // resolved, so that one which sends again finds the producer in a settled state.
+    std::vector<std::pair<SendCallback, SendResult>> callbacks;
+    for (size_t i = 0; i < b.completions.size(); ++i) {
       SendResult r{outcome, b.topic, b.partition,
                    outcome == Outcome::ok && base.value() >= 0 ? proto::Offset{base.value() + static_cast<int64_t>(i)} : proto::Offset{-1},
                    error, detail};
-      b.promises[i].set(std::move(r));
+      if (auto* promise = std::get_if<sim::Promise<SendResult>>(&b.completions[i])) {
+        promise->set(std::move(r));
+      } else {
+        callbacks.emplace_back(std::move(std::get<SendCallback>(b.completions[i])), std::move(r));
+      }
     }
-    pending -= b.promises.size();
-    b.promises.clear();
+    pending -= b.completions.size();
+    b.completions.clear();
     Partition& p = parts[{b.topic, b.partition}];
     resolve(p, b);
-    std::erase_if(p.queue, [&](const std::shared_ptr<Batch>& x) { return x.get() == &b; });
+    std::erase_if(p.queue, [&](const std::shared_ptr<Batch>& x) { return x.get() == &b; });  // `b` may be gone
     if (pending == 0) drained.set();
     wake.set();  // a slot in flight freed up: the sender may have work it could not do before
+    for (auto& [callback, result] : callbacks) callback(result);
   }
 
   // `b` will not be sent again: it no longer needs to stay within the broker's last five batches.
@@ -505,21 +514,39 @@ size_t Producer::pending() const { return impl_->pending; }
 
 sim::Future<SendResult> Producer::send(const std::string& topic, std::optional<proto::Bytes> key,
                                        std::optional<proto::Bytes> value, std::vector<proto::RecordHeader> headers) {
-  Impl& im = *impl_;
-  sim::Promise<SendResult> promise(im.env.scheduler());
+  sim::Promise<SendResult> promise(impl_->env.scheduler());
   auto future = promise.future();
+  enqueue(topic, std::move(key), std::move(value), std::move(headers), std::move(promise));
+  return future;
+}
+
+void Producer::send(const std::string& topic, std::optional<proto::Bytes> key, std::optional<proto::Bytes> value,
+                    SendCallback done, std::vector<proto::RecordHeader> headers) {
+  SL_ASSERT_MSG(done, "send with an empty callback");
+  enqueue(topic, std::move(key), std::move(value), std::move(headers), std::move(done));
+}
+
+void Producer::enqueue(const std::string& topic, std::optional<proto::Bytes> key, std::optional<proto::Bytes> value,
+                       std::vector<proto::RecordHeader> headers, Completion completion) {
+  Impl& im = *impl_;
   const sim::Instant deadline = im.env.now() + im.cfg.delivery_timeout;
   auto n = im.partitions_of(topic, deadline);
   if (!n) {
-    promise.set(SendResult{Outcome::failed, topic, -1, proto::Offset{-1}, proto::ErrorCode::unknown_topic_or_partition,
-                           "the topic is not in the metadata"});
-    return future;
+    SendResult failed{Outcome::failed, topic, -1, proto::Offset{-1}, proto::ErrorCode::unknown_topic_or_partition,
+                      "the topic is not in the metadata"};
+    if (auto* promise = std::get_if<sim::Promise<SendResult>>(&completion)) {
+      promise->set(std::move(failed));
+    } else {
+      std::get<SendCallback>(completion)(failed);
+    }
+    return;
   }
   const int32_t partition = im.choose_partition(topic, key, *n);
   Partition& p = im.parts[{topic, partition}];
   const size_t size = 24 + (key ? key->size() : 0) + (value ? value->size() : 0);
-  if (p.queue.empty() || p.queue.back()->closed || p.queue.back()->in_flight ||
-      p.queue.back()->bytes + size > im.cfg.batch_size_bytes) {
+  const bool new_batch = p.queue.empty() || p.queue.back()->closed || p.queue.back()->in_flight ||
+                         p.queue.back()->bytes + size > im.cfg.batch_size_bytes;
+  if (new_batch) {
     auto b = std::make_shared<Batch>();
     b->topic = topic;
     b->partition = partition;
@@ -529,12 +556,13 @@ sim::Future<SendResult> Producer::send(const std::string& topic, std::optional<p
   }
   Batch& b = *p.queue.back();
   b.records.push_back(proto::NewRecord{im.env.wall_clock_ms(), std::move(key), std::move(value), std::move(headers)});
-  b.promises.push_back(std::move(promise));
+  b.completions.push_back(std::move(completion));
   b.bytes += size;
   ++im.pending;
   im.drained.reset();
-  if (b.bytes >= im.cfg.batch_size_bytes) im.wake.set();
-  return future;
+  // As Kafka's doSend wakes its sender for a full batch or a new one: the sender may be asleep
+  // until a later deadline (up to 100 ms when it had nothing), past this batch's linger.
+  if (new_batch || b.bytes >= im.cfg.batch_size_bytes) im.wake.set();
 }
 
 bool Producer::flush(sim::Duration timeout) {

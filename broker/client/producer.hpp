@@ -1,7 +1,9 @@
 // The producer client (KAFKA.md "Producer").
 //
 // send() puts a record into its partition's open batch (murmur2 of the key, or the sticky partition
-// for a null key, or a custom partitioner) and returns a future. A sender task drains batches that
+// for a null key, or a custom partitioner) and returns a future, or, like Kafka's
+// send(record, callback), calls a callback with the outcome: a workload with many records in flight
+// then needs no task waiting on each one. A sender task drains batches that
 // are full (batch_size_bytes) or old enough (linger), groups them by partition leader into Produce
 // requests (acks, compression), keeps at most max_in_flight requests per broker, and handles the
 // answers: success completes each record with its offset; retriable errors (not leader, not enough
@@ -28,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "broker/net/rpc.hpp"
@@ -76,6 +79,15 @@ class Producer {
 
   sim::Future<SendResult> send(const std::string& topic, std::optional<protocol::Bytes> key,
                                std::optional<protocol::Bytes> value, std::vector<protocol::RecordHeader> headers = {});
+  // Called once with the record's outcome, from the producer's own task (as Kafka runs callbacks
+  // on its I/O thread) after the producer's state is updated, or from send() itself when the topic
+  // never appeared in the metadata. It must not suspend. Either form of send suspends while the
+  // topic's partitions are unknown, up to the delivery timeout (Kafka's max.block.ms). A record
+  // still pending when the producer is destroyed is never called back (the future form reports it
+  // as cancelled).
+  using SendCallback = std::function<void(const SendResult&)>;
+  void send(const std::string& topic, std::optional<protocol::Bytes> key, std::optional<protocol::Bytes> value,
+            SendCallback done, std::vector<protocol::RecordHeader> headers = {});
   // Sends every open batch now and waits until nothing is pending, or the timeout.
   bool flush(sim::Duration timeout);
   // Records sent and not yet completed.
@@ -86,6 +98,10 @@ class Producer {
   struct Impl;
 
  private:
+  using Completion = std::variant<sim::Promise<SendResult>, SendCallback>;
+  void enqueue(const std::string& topic, std::optional<protocol::Bytes> key, std::optional<protocol::Bytes> value,
+               std::vector<protocol::RecordHeader> headers, Completion completion);
+
   std::shared_ptr<Impl> impl_;  // shared with the sender's tasks, which may briefly outlive us
 };
 

@@ -234,6 +234,65 @@ TEST(Producer, NullKeysStickToAPartitionPerBatch) {
   EXPECT_EQ(used.size(), 1u) << "one open batch takes all the records sent before it goes";
 }
 
+// The callback form of send (Kafka's send(record, callback)): each record's outcome exactly once,
+// in order, with its offset; a topic that never appears in the metadata fails inside send, once
+// the delivery timeout is spent waiting for it (Kafka's max.block.ms).
+TEST(Producer, CallbacksReportEachRecordOnceInOrder) {
+  Rig s;
+  s.fake.partitions = 1;
+  std::vector<SendResult> called;
+  std::optional<SendResult> unknown_topic;
+  s.client = s.w.add_node("client", [&](sim::Env& env) {
+    Producer producer(env, ProducerConfig{.bootstrap = {s.broker}, .linger = 10_ms, .request_timeout = 1_s,
+                                          .delivery_timeout = 2_s});
+    for (int i = 0; i < 20; ++i) {
+      producer.send("t", proto::Bytes{'k'}, proto::Bytes{static_cast<uint8_t>(i)},
+                    [&called](const SendResult& r) { called.push_back(r); });
+    }
+    EXPECT_TRUE(producer.flush(10_s));
+    const sim::Instant before = env.now();
+    producer.send("nope", std::nullopt, proto::Bytes{'x'}, [&](const SendResult& r) { unknown_topic = r; });
+    EXPECT_GE(env.now() - before, 2_s) << "send waited for the topic";
+  });
+  s.w.start(s.broker);
+  s.w.start(s.client);
+  const auto r = s.w.run_for(60_s);
+  ASSERT_NE(r.reason, sim::StopReason::crashed) << s.w.describe(r);
+  ASSERT_EQ(called.size(), 20u);
+  for (size_t i = 0; i < called.size(); ++i) {
+    EXPECT_EQ(called[i].outcome, SendResult::Outcome::ok) << called[i].detail;
+    EXPECT_EQ(called[i].offset.value(), static_cast<int64_t>(i));
+  }
+  EXPECT_LT(s.fake.produce_requests, 20) << "records are batched";
+  ASSERT_TRUE(unknown_topic.has_value());
+  EXPECT_EQ(unknown_topic->outcome, SendResult::Outcome::failed);
+  EXPECT_EQ(unknown_topic->error, proto::ErrorCode::unknown_topic_or_partition);
+}
+
+// A record that opens a batch wakes the sender, as Kafka's doSend does: an idle sender sleeps up to
+// 100 ms, and without the wake a record sent then waited out that sleep instead of its linger.
+TEST(Producer, ARecordSentToAnIdleProducerLeavesAfterItsLinger) {
+  Rig s;
+  std::vector<sim::Duration> latencies;
+  s.client = s.w.add_node("client", [&](sim::Env& env) {
+    Producer producer(env, ProducerConfig{.bootstrap = {s.broker}, .linger = 5_ms});
+    EXPECT_TRUE(producer.send("t", proto::Bytes{'k'}, proto::Bytes{0}).get().ok());  // metadata and producer id
+    for (int i = 1; i <= 20; ++i) {
+      env.sleep(sim::Duration::ms(17 + i));  // idle, at a different point of the sender's sleep each time
+      const sim::Instant sent = env.now();
+      EXPECT_TRUE(producer.send("t", proto::Bytes{'k'}, proto::Bytes{static_cast<uint8_t>(i)}).get().ok());
+      latencies.push_back(env.now() - sent);
+    }
+  });
+  s.w.start(s.broker);
+  s.w.start(s.client);
+  const auto r = s.w.run_for(60_s);
+  ASSERT_NE(r.reason, sim::StopReason::crashed) << s.w.describe(r);
+  ASSERT_EQ(latencies.size(), 20u);
+  // linger (5 ms) plus a round trip (about 1 ms each way on the default network)
+  for (sim::Duration d : latencies) EXPECT_LT(d, 20_ms) << sim::to_string(d);
+}
+
 TEST(Producer, BadConfigsAreRefusedByName) {
   sim::World w(sim::WorldOptions{});
   ProducerConfig bad{.bootstrap = {sim::NodeId{0}}, .acks = 2};
