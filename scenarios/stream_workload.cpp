@@ -160,6 +160,11 @@ void on_sent(sim::Env& env, State& s, SendPool& pool, model::OpIndex inv, model:
   pool.freed.notify();
 }
 
+// The shortest sleep of the send loop: sends due sooner go out now, early, as a burst (Kafka's
+// producer-perf-test throttler sleeps only once it is 2 ms ahead of its schedule, too). At 5,000
+// records a second this is one wake-up per ten records instead of one per record.
+constexpr Duration kMinSendSleep = 2_ms;
+
 // Paced by a schedule (one send every `period`, not a sleep after each), so the rate holds while
 // sends are slow, up to `max_in_flight` outstanding; then the loop waits for one to complete, as
 // Kafka's send() blocks when its buffer is full. Outcomes arrive by callback (Kafka's
@@ -168,7 +173,7 @@ void send_loop(sim::Env& env, State& s, client::Producer& producer, const std::s
                size_t max_in_flight, Duration period, Instant until) {
   Instant next = env.now() + Duration::ns(static_cast<int64_t>(env.rng().uniform(static_cast<uint64_t>(period.count_ns()))));
   while (env.now() < until) {
-    if (next > env.now()) env.sleep(next - env.now());
+    if (next - env.now() >= kMinSendSleep) env.sleep(next - env.now());
     next = std::max(next + period, env.now());
     while (pool->in_flight >= max_in_flight && env.now() < until) (void)pool->freed.wait_until(env.deadline_after(until - env.now()));
     if (env.now() >= until) return;

@@ -101,10 +101,20 @@ struct Producer::Impl {
   // sequence order rests on it (tasks started at one instant run in an order the seed picks, so a
   // task per request would let a later batch overtake an earlier one). One task per broker sends
   // them one after the other without waiting for the answers; a task per request awaits its answer.
+  // One broker's requests: one task sends them in order and awaits their answers in the same
+  // order (no task per request). Kafka answers the requests of a connection in the order it received
+  // them, and each request's timeout runs from when it was sent, so the oldest one is always the
+  // next to be answered or to time out.
+  struct Sent {
+    std::shared_ptr<RpcClient::Started> started;
+    std::vector<std::shared_ptr<Batch>> batches;
+    sim::Instant deadline;  // on the node's clock: the request timeout, from when it was sent
+  };
   struct Lane {
     explicit Lane(sim::Scheduler& s) : wake(s) {}
-    std::deque<std::pair<proto::ProduceRequest, std::vector<std::shared_ptr<Batch>>>> queue;
+    std::deque<std::pair<proto::ProduceRequest, std::vector<std::shared_ptr<Batch>>>> queue;  // to send
     sim::Event wake;
+    std::deque<Sent> sent;  // awaiting their answers, oldest first
   };
   std::map<int32_t, std::shared_ptr<Lane>> lanes;
   std::optional<proto::ProducerId> producer_id;
@@ -319,32 +329,46 @@ struct Producer::Impl {
     auto& lane = lanes[broker];
     if (!lane) {
       lane = std::make_shared<Lane>(env.scheduler());
-      env.spawn(fmt::format("produce-to-{}", broker), [self, broker, lane = lane] { self->run_lane(self, broker, *lane); });
+      env.spawn(fmt::format("produce-to-{}", broker), [self, broker, lane = lane] { self->run_lane(broker, *lane); });
     }
     lane->queue.emplace_back(std::move(req), std::move(batches));
     lane->wake.set();
   }
 
   // Requests prepared before close() still go out: their batches count as in flight.
-  void run_lane(const std::shared_ptr<Impl>& self, int32_t broker, Lane& lane) {
-    while (!closed || !lane.queue.empty()) {
-      if (lane.queue.empty()) {
-        lane.wake.reset();
-        lane.wake.wait();
+  void run_lane(int32_t broker, Lane& lane) {
+    while (!closed || !lane.queue.empty() || !lane.sent.empty()) {
+      // Answers first: they free in-flight slots. The head is answered first, or times out first.
+      while (!lane.sent.empty() && (answered(lane.sent.front()) || env.now() >= lane.sent.front().deadline)) {
+        Sent head = std::move(lane.sent.front());
+        lane.sent.pop_front();
+        on_answer(broker, rpc.finish(*head.started, sim::Duration::zero()), std::move(head.batches));  // or its timeout
+      }
+      if (!lane.queue.empty()) {
+        send_next(broker, lane);
         continue;
       }
-      auto [req, batches] = std::move(lane.queue.front());
-      lane.queue.pop_front();
-      const sim::NodeId node{static_cast<uint32_t>(broker)};
-      if (cfg.acks == 0) {
-        send_oneway(broker, std::move(req), std::move(batches));
+      lane.wake.reset();
+      if (lane.sent.empty()) {
+        if (!closed) lane.wake.wait();
         continue;
       }
-      auto started = std::make_shared<RpcClient::Started>(rpc.start(node, cfg.port, std::move(req), 7));
-      env.spawn(fmt::format("produce-answer-{}", broker), [self, broker, started, batches = std::move(batches)]() mutable {
-        self->on_answer(broker, self->rpc.finish(*started, self->cfg.request_timeout), std::move(batches));
-      });
+      (void)sim::wait_any(env.scheduler(), {&lane.wake, &lane.sent.front().started->future}, lane.sent.front().deadline - env.now());
     }
+  }
+
+  static bool answered(const Sent& s) { return s.started->error || s.started->future.ready(); }
+
+  void send_next(int32_t broker, Lane& lane) {
+    auto [req, batches] = std::move(lane.queue.front());
+    lane.queue.pop_front();
+    if (cfg.acks == 0) {
+      send_oneway(broker, std::move(req), std::move(batches));
+      return;
+    }
+    const sim::NodeId node{static_cast<uint32_t>(broker)};
+    auto started = std::make_shared<RpcClient::Started>(rpc.start(node, cfg.port, std::move(req), 7));
+    lane.sent.push_back(Sent{std::move(started), std::move(batches), env.now() + cfg.request_timeout});
   }
 
   // acks=0: nothing comes back; the records complete `unknown` once sent.

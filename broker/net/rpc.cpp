@@ -241,6 +241,7 @@ RpcClient::Started RpcClient::start(sim::NodeId node, sim::Port port, proto::Req
   out.node = node;
   out.version = version;
   out.api_key = proto::api_key_of(body);
+  out.sent_at = env_.now();
   RpcError error;
   out.conn = connection(node, port, error);
   if (!out.conn) {
@@ -272,7 +273,7 @@ RpcResult<proto::Response> RpcClient::finish(Started& started, sim::Duration tim
   if (result.error() == sim::Errc::timeout) {
     c->fail_all(RpcErrc::timeout, "request timed out");  // Kafka closes the connection
     return RpcError{RpcErrc::timeout, fmt::format("{} v{} to node {} after {}", proto::to_string(started.api_key),
-                                                  started.version, started.node, timeout)};
+                                                  started.version, started.node, env_.now() - started.sent_at)};
   }
   return RpcError{RpcErrc::disconnected, "connection closed"};
 }

@@ -165,6 +165,7 @@ class RpcClient {
     protocol::ApiKey api_key = protocol::ApiKey::api_versions;
     int16_t version = 0;
     sim::NodeId node;
+    sim::Instant sent_at;  // on the caller's clock: a timeout reports how long the request waited
   };
 };
 
