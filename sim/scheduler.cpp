@@ -382,6 +382,16 @@ void Scheduler::wake_last(const WaitRef& ref) {
   resume_after_dispatch_ = t;  // run() resumes it as soon as the handler has returned
 }
 
+void Scheduler::wake_at(const WaitRef& ref, Instant at) {
+  SL_ASSERT(at > now_);
+  const Task* t = task_at(ref.slot);
+  // kRunning: between prepare_wait and wait, as when a waitable registers its waiter.
+  if (t == nullptr || t->token != ref.token || (t->state != kWaiting && t->state != kRunning)) return;
+  // A deadline event of the current token: whichever of it and the task's own deadline comes
+  // first resumes it, and the token it bumps makes the other stale.
+  schedule(at, task_kind_, t->slot, (ref.token << 1) | kDeadlineBit);
+}
+
 void Scheduler::on_event(uint32_t index, uint64_t arg) {
   // The scheduler is the handler of two kinds; callbacks are told apart by registration order.
   Task* t = task_at(index);

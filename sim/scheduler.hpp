@@ -137,6 +137,10 @@ class Scheduler final : public EventHandler {
   // once the handler has returned, so the switches into and out of it skip the handler's frames
   // (each return across a switch is mispredicted; see sim/hot.hpp). For the network's deliveries.
   void wake_last(const WaitRef& ref);
+  // Resumes the task at `at` (a global instant after now) unless something wakes it before: a
+  // deadline earlier than the one it waits with. Its WakeReason is then `timeout`. Does nothing if
+  // `ref` no longer names its suspension. For Event::set_at.
+  void wake_at(const WaitRef& ref, Instant at);
   void sleep_until(Instant t);
   // The global instant when `local_span` of the current task's node time has passed.
   Instant deadline_after(Duration local_span) const;

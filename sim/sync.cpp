@@ -20,6 +20,11 @@ void WaiterList::wake_all(Scheduler& s) {
   for (const WaitRef& r : refs) s.wake(r);
 }
 
+void WaiterList::wake_all_at(Scheduler& s, Instant at) {
+  // They stay listed: a waiter resumed at `at` leaves a stale entry, pruned like a timed-out one.
+  for (const WaitRef& r : refs_) s.wake_at(r, at);
+}
+
 void WaiterList::wake_one(Scheduler& s) {
   // The first waiter still waiting; stale entries ahead of it are dropped.
   while (!refs_.empty()) {
@@ -66,6 +71,20 @@ void Event::set() {
   if (set_) return;
   set_ = true;
   waiters_.wake_all(s_);
+}
+
+void Event::set_at(Instant at) {
+  if (ready() || at >= due_) return;
+  if (at <= s_.now()) return set();
+  due_ = at;
+  waiters_.wake_all_at(s_, at);
+}
+
+bool Event::ready() const { return set_ || s_.now() >= due_; }
+
+void Event::add_waiter(const WaitRef& ref) {
+  waiters_.add(s_, ref);
+  if (due_ != Instant::never()) s_.wake_at(ref, due_);  // not ready, so due_ is still ahead
 }
 
 }  // namespace seedlog::sim

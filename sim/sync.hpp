@@ -38,6 +38,7 @@ class WaiterList {
  public:
   void add(Scheduler& s, const WaitRef& ref);
   void wake_all(Scheduler& s);
+  void wake_all_at(Scheduler& s, Instant at);  // Scheduler::wake_at for each
   void wake_one(Scheduler& s);
   bool empty() const { return refs_.empty(); }
   size_t size() const { return refs_.size(); }
@@ -57,17 +58,26 @@ class Event final : public Waitable {
  public:
   explicit Event(Scheduler& s) : s_(s) {}
   void set();
-  void reset() { set_ = false; }
-  bool is_set() const { return set_; }
+  // Set at global instant `at` at the latest (now, if `at` has passed): a waiter runs then, with no
+  // wake-up before it. A waiter that would sleep past a new deadline of its own (a producer's
+  // sender, told of a batch whose linger ends sooner) is resumed at the deadline directly, instead
+  // of being woken now only to go back to sleep until it.
+  void set_at(Instant at);
+  void reset() {
+    set_ = false;
+    due_ = Instant::never();
+  }
+  bool is_set() const { return ready(); }
   void wait() { wait_until_ready(s_, *this, Duration::max()); }
   bool wait_for(Duration timeout) { return wait_until_ready(s_, *this, timeout); }
 
-  bool ready() const override { return set_; }
-  void add_waiter(const WaitRef& ref) override { waiters_.add(s_, ref); }
+  bool ready() const override;
+  void add_waiter(const WaitRef& ref) override;
 
  private:
   Scheduler& s_;
   bool set_ = false;
+  Instant due_ = Instant::never();  // set_at's instant, until reset
   WaiterList waiters_;
 };
 

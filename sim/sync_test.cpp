@@ -127,6 +127,66 @@ TEST(Sync, WaitAnyReturnsTheFirstReady) {
   EXPECT_FALSE(none.has_value());
 }
 
+// set_at: the waiters run at the instant given, not before (no wake-up now only to sleep again).
+TEST(Sync, EventSetAtResumesWaitersThenAndNotBefore) {
+  Fixture f;
+  Event ev(f.sched);
+  std::vector<std::pair<Instant, bool>> early, late, impatient, after_reset;
+  f.sched.spawn(nullptr, "early", [&] {
+    const bool ready = ev.wait_for(100_ms);
+    early.push_back({f.sched.now(), ready});
+    f.sched.sleep_until(f.sched.now() + 1_ms);  // the late waiter sees the event set first
+    ev.reset();
+    const bool again = ev.wait_for(10_ms);  // nothing is due after the reset
+    after_reset.push_back({f.sched.now(), again});
+  });
+  f.sched.spawn(nullptr, "impatient", [&] {
+    const bool ready = ev.wait_for(2_ms);
+    impatient.push_back({f.sched.now(), ready});
+  });
+  f.sched.call_at(Instant() + 1_ms, [&] {
+    ev.set_at(Instant() + 5_ms);
+    ev.set_at(Instant() + 9_ms);  // later: changes nothing
+  });
+  f.sched.call_at(Instant() + 2_ms, [&] {
+    f.sched.spawn(nullptr, "late", [&] {
+      const bool ready = ev.wait_for(100_ms);  // registers after set_at
+      late.push_back({f.sched.now(), ready});
+    });
+  });
+  (void)f.sched.run({});
+  ASSERT_EQ(early.size(), 1u);
+  EXPECT_EQ(early[0], std::make_pair(Instant() + 5_ms, true));
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0], std::make_pair(Instant() + 5_ms, true));
+  ASSERT_EQ(impatient.size(), 1u);
+  EXPECT_EQ(impatient[0], std::make_pair(Instant() + 2_ms, false)) << "its own timeout came first";
+  ASSERT_EQ(after_reset.size(), 1u);
+  EXPECT_EQ(after_reset[0], std::make_pair(Instant() + 16_ms, false));
+}
+
+TEST(Sync, EventSetAtAnEarlierInstantMovesTheWakeUpAndAPastOneSetsNow) {
+  Fixture f;
+  Event ev(f.sched);
+  Instant woke, woke_again;
+  f.sched.spawn(nullptr, "w", [&] {
+    (void)ev.wait_for(100_ms);
+    woke = f.sched.now();
+    ev.reset();
+    ev.set_at(f.sched.now());  // already due: set at once
+    EXPECT_TRUE(ev.is_set());
+    (void)ev.wait_for(100_ms);
+    woke_again = f.sched.now();
+  });
+  f.sched.call_at(Instant() + 1_ms, [&] {
+    ev.set_at(Instant() + 5_ms);
+    ev.set_at(Instant() + 3_ms);
+  });
+  (void)f.sched.run({});
+  EXPECT_EQ(woke, Instant() + 3_ms);
+  EXPECT_EQ(woke_again, Instant() + 3_ms);
+}
+
 TEST(Sync, WaiterListStaysBoundedUnderRepeatedTimeouts) {
   Fixture f;
   WaiterList list;

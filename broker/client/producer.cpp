@@ -188,7 +188,9 @@ struct Producer::Impl {
     resolve(p, b);
     std::erase_if(p.queue, [&](const std::shared_ptr<Batch>& x) { return x.get() == &b; });  // `b` may be gone
     if (pending == 0) drained.set();
-    wake.set();  // a slot in flight freed up: the sender may have work it could not do before
+    // A slot in flight freed up: a batch held back by the in-flight limits may go now. With none
+    // waiting there is nothing to do (a new batch wakes the sender itself), and no wake-up.
+    if (any_batch_waiting()) wake.set();
     for (auto& [callback, result] : callbacks) callback(result);
   }
 
@@ -272,6 +274,15 @@ struct Producer::Impl {
     }
     complete(*b, b->maybe_written ? Outcome::unknown : Outcome::failed, proto::Offset{-1}, r.error_code,
              std::string(proto::to_string(r.error_code)));
+  }
+
+  bool any_batch_waiting() const {
+    for (const auto& [key, p] : parts) {
+      for (const auto& b : p.queue) {
+        if (!b->in_flight) return true;
+      }
+    }
+    return false;
   }
 
   void retry(Batch& b, proto::ErrorCode error, std::string detail, bool maybe_written) {
@@ -501,10 +512,9 @@ struct Producer::Impl {
         }
       }
       wake.reset();
-      if (drain(self)) {
-        env.yield();  // let the requests go out, then look again
-        continue;
-      }
+      // Look again after sending: a partition gives one batch per request, so a second ready
+      // batch of it goes in the next request (in-flight limits permitting).
+      if (drain(self)) continue;
       (void)wake.wait_for(next_due() - env.now());
     }
   }
@@ -584,9 +594,14 @@ void Producer::enqueue(const std::string& topic, std::optional<proto::Bytes> key
   b.bytes += size;
   ++im.pending;
   im.drained.reset();
-  // As Kafka's doSend wakes its sender for a full batch or a new one: the sender may be asleep
-  // until a later deadline (up to 100 ms when it had nothing), past this batch's linger.
-  if (new_batch || b.bytes >= im.cfg.batch_size_bytes) im.wake.set();
+  // Kafka's doSend wakes its sender for a full batch or a new one: the sender may be asleep until
+  // a later deadline (up to 100 ms when it had nothing), past this batch's linger. A new batch only
+  // needs the sender when its linger ends, so the wake-up is set for then (Event::set_at).
+  if (b.bytes >= im.cfg.batch_size_bytes) {
+    im.wake.set();
+  } else if (new_batch) {
+    im.wake.set_at(im.env.deadline_after(im.cfg.linger));
+  }
 }
 
 bool Producer::flush(sim::Duration timeout) {
