@@ -2,6 +2,9 @@
 // violations, the history they record reaches the CLI, and the trace window points at the moment.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include "model/checker.hpp"
 #include "scenarios/cluster_scenarios.hpp"
 #include "scenarios/scenario.hpp"
@@ -37,6 +40,41 @@ TEST(StreamScenarios, ProduceConsumePassesWithEveryRecordReadByTheGroup) {
   EXPECT_TRUE(checked.valid) << model::to_text(checked);
   EXPECT_EQ(checked.stats.sends_acknowledged, static_cast<int64_t>(r.records));
   EXPECT_GE(checked.stats.records_read, checked.stats.sends_acknowledged);
+}
+
+// The send loop: the configured rate holds (2 producers x 100 records/s), a process has one send
+// in flight at a time and is reused after an ok or failed outcome, never after an unknown one.
+TEST(StreamScenarios, TheSendLoopHoldsItsRateAndJepsensProcessRule) {
+  ClusterSpec spec = quiet_streams();
+  model::History history;
+  const RunReport r = run_scenario(info_of(spec), 3, RunSettings{.history_out = &history});
+  ASSERT_EQ(r.judgement.verdict, Verdict::pass) << r.judgement.property << ": " << r.judgement.detail;
+  std::map<int64_t, sim::Instant> open;  // process -> invocation time of its send in flight
+  std::set<int64_t> retired;
+  std::set<int64_t> senders;
+  int64_t invocations = 0;
+  sim::Instant first = sim::Instant::never(), last;
+  for (const model::Op& op : history.ops()) {
+    if (op.f != model::Fn::send) continue;
+    const int64_t p = op.process.value();
+    if (op.type == model::OpType::invoke) {
+      EXPECT_FALSE(open.contains(p)) << "process " << p << " has two sends in flight";
+      EXPECT_FALSE(retired.contains(p)) << "process " << p << " was reused after an unknown outcome";
+      open[p] = op.time;
+      senders.insert(p);
+      ++invocations;
+      first = std::min(first, op.time);
+      last = std::max(last, op.time);
+    } else {
+      EXPECT_TRUE(open.erase(p)) << "process " << p << " completed a send it did not invoke";
+      if (op.type == model::OpType::info) retired.insert(p);
+    }
+  }
+  ASSERT_GT(invocations, 100);
+  const double seconds = static_cast<double>((last - first).count_ns()) / 1e9;
+  const double rate = static_cast<double>(invocations) / seconds;
+  EXPECT_NEAR(rate, 200.0, 20.0) << invocations << " sends in " << seconds << " s";
+  EXPECT_LT(senders.size(), static_cast<size_t>(invocations / 10)) << "processes are reused, not one per send";
 }
 
 TEST(StreamScenarios, TwoGroupsEachReadEverything) {

@@ -28,48 +28,12 @@ void Reader::expect_end(std::string_view what) {
   fail(DecodeErrc::trailing_bytes, fmt::format("{}: {} unread bytes", what, remaining()));
 }
 
-bool Reader::need(size_t n) {
+bool Reader::need_slow(size_t n) {
   if (!ok()) return false;
   if (remaining() >= n) return true;
   fail(DecodeErrc::truncated, fmt::format("need {} bytes, {} remain", n, remaining()));
   return false;
 }
-
-uint8_t Reader::u8() {
-  if (!need(1)) return 0;
-  return bytes_[pos_++];
-}
-
-int8_t Reader::i8() { return static_cast<int8_t>(u8()); }
-
-uint16_t Reader::u16() {
-  if (!need(2)) return 0;
-  uint16_t v = static_cast<uint16_t>((bytes_[pos_] << 8) | bytes_[pos_ + 1]);
-  pos_ += 2;
-  return v;
-}
-
-int16_t Reader::i16() { return static_cast<int16_t>(u16()); }
-
-uint32_t Reader::u32() {
-  if (!need(4)) return 0;
-  uint32_t v = 0;
-  for (size_t i = 0; i < 4; ++i) v = (v << 8) | bytes_[pos_ + i];
-  pos_ += 4;
-  return v;
-}
-
-int32_t Reader::i32() { return static_cast<int32_t>(u32()); }
-
-int64_t Reader::i64() {
-  if (!need(8)) return 0;
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | bytes_[pos_ + i];
-  pos_ += 8;
-  return static_cast<int64_t>(v);
-}
-
-bool Reader::boolean() { return u8() != 0; }
 
 uint64_t Reader::uvarlong() {
   uint64_t value = 0;

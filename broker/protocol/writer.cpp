@@ -6,22 +6,6 @@
 
 namespace seedlog::protocol {
 
-// Fixed-width values go in byte by byte, big-endian as Kafka writes them: push_back's inline
-// capacity check is cheaper than a ranged insert (which is out of line and re-checks overlap).
-void Writer::u16(uint16_t v) {
-  out_.push_back(static_cast<uint8_t>(v >> 8));
-  out_.push_back(static_cast<uint8_t>(v));
-}
-
-void Writer::u32(uint32_t v) {
-  for (int i = 0; i < 4; ++i) out_.push_back(static_cast<uint8_t>(v >> (24 - 8 * i)));
-}
-
-void Writer::i64(int64_t v) {
-  const auto u = static_cast<uint64_t>(v);
-  for (int i = 0; i < 8; ++i) out_.push_back(static_cast<uint8_t>(u >> (56 - 8 * i)));
-}
-
 void Writer::uvarlong(uint64_t v) {
   while (v >= 0x80) {
     out_.push_back(static_cast<uint8_t>(v | 0x80));

@@ -26,11 +26,22 @@ class Writer {
 
   void i8(int8_t v) { out_.push_back(static_cast<uint8_t>(v)); }
   void u8(uint8_t v) { out_.push_back(v); }
+  // Fixed-width values go in byte by byte, big-endian as Kafka writes them: push_back's inline
+  // capacity check is cheaper than a ranged insert (out of line, and it re-checks overlap), and
+  // inline here, where an encoder calls them for every field.
   void i16(int16_t v) { u16(static_cast<uint16_t>(v)); }
-  void u16(uint16_t v);
+  void u16(uint16_t v) {
+    out_.push_back(static_cast<uint8_t>(v >> 8));
+    out_.push_back(static_cast<uint8_t>(v));
+  }
   void i32(int32_t v) { u32(static_cast<uint32_t>(v)); }
-  void u32(uint32_t v);
-  void i64(int64_t v);
+  void u32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) out_.push_back(static_cast<uint8_t>(v >> (24 - 8 * i)));
+  }
+  void i64(int64_t v) {
+    const auto u = static_cast<uint64_t>(v);
+    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<uint8_t>(u >> (56 - 8 * i)));
+  }
   void boolean(bool v) { out_.push_back(v ? 1 : 0); }
 
   void uvarint(uint32_t v) { uvarlong(v); }
