@@ -89,13 +89,6 @@ struct StreamWorkload::State {
   std::vector<sim::NodeId> consumer_nodes;
 
   model::ProcessId new_process() { return model::ProcessId{next_process++}; }
-  // An idle process id from `idle` when there is one, else a new one.
-  model::ProcessId new_process_if(std::vector<model::ProcessId>& idle) {
-    if (idle.empty()) return new_process();
-    const model::ProcessId p = idle.back();
-    idle.pop_back();
-    return p;
-  }
   std::string key_text(int32_t partition) const { return fmt::format("{}-{}", spec.topic, partition); }
 };
 
@@ -134,6 +127,13 @@ struct SendPool {
   explicit SendPool(sim::Scheduler& scheduler) : freed(scheduler) {}
   std::vector<model::ProcessId> idle;  // reused last in, first out
   size_t in_flight = 0;
+  // An idle process id when there is one, else a new one.
+  model::ProcessId take_process(State& s) {
+    if (idle.empty()) return s.new_process();
+    const model::ProcessId p = idle.back();
+    idle.pop_back();
+    return p;
+  }
   bool abandoned = false;  // the producer gave up on what is still pending (its flush timed out)
   sim::Signal freed;       // a send completed: room for the next
 };
@@ -179,7 +179,7 @@ void send_loop(sim::Env& env, State& s, client::Producer& producer, const std::s
     if (env.now() >= until) return;
     const int32_t partition = static_cast<int32_t>(env.rng().uniform(static_cast<uint64_t>(s.spec.partitions)));
     const int64_t value = s.next_value++;
-    model::ProcessId process = s.new_process_if(pool->idle);
+    const model::ProcessId process = pool->take_process(s);
     model::OpData op;
     op.f = model::Fn::send;
     op.process = process;
@@ -208,7 +208,7 @@ void producer_node(sim::Env& env, State& s, int id) {
   while (!s.topic_created && env.now() < topic_deadline) env.sleep(100_ms);
   if (!s.topic_created) return;
   const Instant until = std::max(phase_end, std::min(s.topic_created_at + kLateTopicProduceWindow, topic_deadline));
-  auto producer = std::make_shared<client::Producer>(
+  client::Producer producer(
       env, client::ProducerConfig{.bootstrap = s.brokers,
                                   .client_id = fmt::format("producer-{}", id),
                                   .acks = s.spec.acks,
@@ -223,8 +223,8 @@ void producer_node(sim::Env& env, State& s, int id) {
   const size_t max_in_flight = static_cast<size_t>(std::max(1, s.spec.rate_per_s / 20));
   const Duration period = Duration::ns(1'000'000'000LL / s.spec.rate_per_s);
   auto pool = std::make_shared<SendPool>(env.scheduler());
-  send_loop(env, s, *producer, pool, max_in_flight, period, until);
-  if (!producer->flush(30_s)) {
+  send_loop(env, s, producer, pool, max_in_flight, period, until);
+  if (!producer.flush(30_s)) {
     // Given up: their operations stay open in the history (unknown), and the producer that goes
     // with this task never calls them back.
     s.sends_in_flight -= pool->in_flight;

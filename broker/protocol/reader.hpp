@@ -46,28 +46,11 @@ class Reader {
     return bytes_[pos_++];
   }
   int8_t i8() { return static_cast<int8_t>(u8()); }
-  uint16_t u16() {
-    if (!need(2)) return 0;
-    const auto v = static_cast<uint16_t>((bytes_[pos_] << 8) | bytes_[pos_ + 1]);
-    pos_ += 2;
-    return v;
-  }
+  uint16_t u16() { return static_cast<uint16_t>(big_endian(2)); }
   int16_t i16() { return static_cast<int16_t>(u16()); }
-  uint32_t u32() {
-    if (!need(4)) return 0;
-    uint32_t v = 0;
-    for (size_t i = 0; i < 4; ++i) v = (v << 8) | bytes_[pos_ + i];
-    pos_ += 4;
-    return v;
-  }
+  uint32_t u32() { return static_cast<uint32_t>(big_endian(4)); }
   int32_t i32() { return static_cast<int32_t>(u32()); }
-  int64_t i64() {
-    if (!need(8)) return 0;
-    uint64_t v = 0;
-    for (size_t i = 0; i < 8; ++i) v = (v << 8) | bytes_[pos_ + i];
-    pos_ += 8;
-    return static_cast<int64_t>(v);
-  }
+  int64_t i64() { return static_cast<int64_t>(big_endian(8)); }
   bool boolean() { return u8() != 0; }  // any non-zero byte is true, as in Kafka's readers
 
   uint32_t uvarint();  // unsigned LEB128, at most 5 bytes
@@ -104,6 +87,13 @@ class Reader {
     return need_slow(n);
   }
   bool need_slow(size_t n);  // fails with `truncated` (first failure wins)
+  uint64_t big_endian(size_t n) {  // the next n (<= 8) bytes as an unsigned big-endian number
+    if (!need(n)) return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i) v = (v << 8) | bytes_[pos_ + i];
+    pos_ += n;
+    return v;
+  }
   std::optional<int64_t> length_prefixed_size(int64_t length, bool nullable, const char* what);
 
   ByteView bytes_;

@@ -72,27 +72,6 @@ size_t read_slot(FetchSlot& s, bool follower, uint64_t& budget) {
   return bytes;
 }
 
-// Watches the slots' partitions for the length of one request.
-class WatchGuard {
- public:
-  WatchGuard(FetchWaiter& waiter, std::vector<FetchSlot>& slots) : waiter_(waiter), slots_(slots) {
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      if (!slots_[i].done) slots_[i].replica->watch(waiter_, i);
-    }
-  }
-  ~WatchGuard() {
-    for (FetchSlot& s : slots_) {
-      if (s.replica) s.replica->unwatch(waiter_);
-    }
-  }
-  WatchGuard(const WatchGuard&) = delete;
-  WatchGuard& operator=(const WatchGuard&) = delete;
-
- private:
-  FetchWaiter& waiter_;
-  std::vector<FetchSlot>& slots_;
-};
-
 // A session's count of requests in service, for the length of one request.
 class ReaderGuard {
  public:
@@ -169,8 +148,10 @@ proto::Response ReplicaManager::fetch(const proto::Request& request) {
   validate_fetch(*this, slots, req.replica_id, follower_epoch);
   const sim::Instant deadline = env_.deadline_after(sim::Duration::ms(std::max(req.max_wait_ms, 0)));
   uint64_t budget = static_cast<uint64_t>(std::max(req.max_bytes, 1));
-  FetchWaiter waiter(env_.scheduler(), slots.size());
-  const WatchGuard watching(waiter, slots);
+  std::vector<Partition*> watched;  // the partitions still to answer, for the length of the request
+  watched.reserve(slots.size());
+  for (const FetchSlot& s : slots) watched.push_back(s.done ? nullptr : s.replica);
+  PartitionWatch waiter(env_.scheduler(), std::move(watched));
   // Bounded by the deadline: each round reads the partitions that changed, then waits for a change
   // of one of them. A HW move alone does not complete the fetch (it carries no bytes).
   bool any_done = false;

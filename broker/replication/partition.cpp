@@ -85,16 +85,15 @@ void Partition::notify_roles_if_moved() {
 
 PartitionWatch::PartitionWatch(sim::Scheduler& scheduler, std::vector<Partition*> partitions)
     : waiter_(scheduler, partitions.size()), partitions_(std::move(partitions)) {
-  for (size_t i = 0; i < partitions_.size(); ++i) partitions_[i]->watch(waiter_, i);
+  for (size_t i = 0; i < partitions_.size(); ++i) {
+    if (partitions_[i] != nullptr) partitions_[i]->watch(waiter_, i);
+  }
 }
 
 PartitionWatch::~PartitionWatch() {
-  for (Partition* p : partitions_) p->unwatch(waiter_);
-}
-
-bool PartitionWatch::wait_until(sim::Instant deadline) {
-  (void)waiter_.take();  // the caller re-reads every watched partition after each wake
-  return waiter_.wait_until(deadline);
+  for (Partition* p : partitions_) {
+    if (p != nullptr) p->unwatch(waiter_);
+  }
 }
 
 Offset Partition::log_end() const { return log_ ? log_->log_end_offset() : Offset{-1}; }

@@ -66,9 +66,9 @@ struct LeaderAppend {
   uint64_t generation = 0; // the role generation the append happened in
 };
 
-// A long-polling Fetch waiting for changes of some partitions (fetch.cpp): each partition it
-// watches marks its slot and wakes it on every change, so the fetch wakes only for its own
-// partitions and re-reads only the ones that changed.
+// The waiting side of a PartitionWatch (below): each partition it watches marks its slot and wakes
+// it on every change, so a long-polling fetch wakes only for its own partitions and re-reads only
+// the ones that changed.
 class FetchWaiter {
  public:
   FetchWaiter(sim::Scheduler& scheduler, size_t slots) : signal_(scheduler), dirty_(slots, 0) {}
@@ -217,17 +217,21 @@ class Partition {
   std::vector<std::pair<FetchWaiter*, size_t>> watchers_;  // in the order they started watching
 };
 
-// A task waiting for changes of a few partitions (a delayed produce, a coordinator's write or load):
-// it wakes on their changes only, not on those of every partition of the broker. Watches for its
-// whole life; partitions outlive it (ReplicaManager never erases one).
+// A task waiting for changes of a few partitions (a long-polling fetch, a delayed produce, a
+// coordinator's write or load): it wakes on their changes only, not on those of every partition of
+// the broker. partitions[i] is watched as slot i, for the watch's whole life; a null entry is not
+// watched. Partitions outlive it (ReplicaManager never erases one).
 class PartitionWatch {
  public:
   PartitionWatch(sim::Scheduler& scheduler, std::vector<Partition*> partitions);
   ~PartitionWatch();
   PartitionWatch(const PartitionWatch&) = delete;
   PartitionWatch& operator=(const PartitionWatch&) = delete;
+  bool any_changed() const { return waiter_.any_changed(); }
+  // The slots changed since the last take, in the order they changed.
+  std::vector<size_t> take() { return waiter_.take(); }
   // False when the deadline (a global instant) passed without a change of a watched partition.
-  bool wait_until(sim::Instant deadline);
+  bool wait_until(sim::Instant deadline) { return waiter_.wait_until(deadline); }
 
  private:
   FetchWaiter waiter_;
